@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { postgresVariables, redisVariables, serviceVariables } from './fragments';
+import { decimal, describeVariable, httpUrl, integer, wsUrl } from './variables';
+
+/** sidecar: chain access and weight setting. */
+export const sidecarConfigSchema = z.object({
+  ...serviceVariables(3001),
+  ...redisVariables,
+  ...postgresVariables,
+  SUBTENSOR_URL: describeVariable(wsUrl.prefault('ws://127.0.0.1:9944'), {
+    description: 'Subtensor node WebSocket endpoint (comma-separated for failover).',
+  }),
+});
+
+/** managing: miner registry, quotas, selection. */
+export const managingConfigSchema = z.object({
+  ...serviceVariables(3002),
+  ...redisVariables,
+});
+
+/** scoring: scores and weights. */
+export const scoringConfigSchema = z.object({
+  ...serviceVariables(3003),
+  ...redisVariables,
+  ...postgresVariables,
+});
+
+/** synthesizing: synthetic challenges. */
+export const synthesizingConfigSchema = z.object({
+  ...serviceVariables(3004),
+  ...redisVariables,
+  ...postgresVariables,
+});
+
+/** gateway: the organic task API. */
+export const gatewayConfigSchema = z.object({
+  ...serviceVariables(3000),
+  ...redisVariables,
+  ...postgresVariables,
+  GATEWAY_ADMIN_TOKEN: describeVariable(z.string().min(16, 'must be at least 16 characters').optional(), {
+    description: 'Bearer token for the admin routes (API keys); admin routes answer 403 when unset.',
+    sensitive: true,
+    example: 'change-me-to-another-long-random-string',
+  }),
+});
+
+/** validator: the loop that sends tasks to miners. */
+export const validatorConfigSchema = z.object({
+  ...serviceVariables(3005),
+  ...redisVariables,
+});
+
+/** miner-proxy: verifies Epistula requests in front of a miner's servers. */
+export const minerProxyConfigSchema = z.object({
+  ...serviceVariables(8091),
+  ...redisVariables,
+  SUBTENSOR_URL: describeVariable(wsUrl.prefault('ws://127.0.0.1:9944'), {
+    description: 'Subtensor node WebSocket endpoint (comma-separated for failover).',
+  }),
+  INFERENCE_SERVER_URL: describeVariable(httpUrl.prefault('http://127.0.0.1:8092'), {
+    description: "The miner's internal inference server.",
+  }),
+});
+
+/** demo-miner: a reference miner server. */
+export const demoMinerConfigSchema = z.object({
+  ...serviceVariables(8092),
+  DEMO_MINER_ERROR_RATE: describeVariable(decimal(0, 1).prefault('0'), {
+    description: 'Share of answers the demo miner gets wrong on purpose (0 to 1).',
+  }),
+});
+
+/** devnet: a local subtensor node. */
+export const devnetConfigSchema = z.object({
+  ...serviceVariables(9944),
+  DEVNET_BLOCK_TIME_MS: describeVariable(integer(0, 60_000).prefault('0'), {
+    description: 'Block time in ms; 0 seals a block for every extrinsic (instant seal).',
+  }),
+});
+
+export type SidecarConfig = z.output<typeof sidecarConfigSchema>;
+export type ManagingConfig = z.output<typeof managingConfigSchema>;
+export type ScoringConfig = z.output<typeof scoringConfigSchema>;
+export type SynthesizingConfig = z.output<typeof synthesizingConfigSchema>;
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type ValidatorConfig = z.output<typeof validatorConfigSchema>;
+export type MinerProxyConfig = z.output<typeof minerProxyConfigSchema>;
+export type DemoMinerConfig = z.output<typeof demoMinerConfigSchema>;
+export type DevnetConfig = z.output<typeof devnetConfigSchema>;
+
+/** Every app's schema by app name: the source of .env.example and of the compose checks. */
+export const appConfigSchemas = {
+  sidecar: sidecarConfigSchema,
+  managing: managingConfigSchema,
+  scoring: scoringConfigSchema,
+  synthesizing: synthesizingConfigSchema,
+  gateway: gatewayConfigSchema,
+  validator: validatorConfigSchema,
+  'miner-proxy': minerProxyConfigSchema,
+  'demo-miner': demoMinerConfigSchema,
+  devnet: devnetConfigSchema,
+} as const;
+
+export type AppName = keyof typeof appConfigSchemas;
+export const appNames = Object.keys(appConfigSchemas) as AppName[];

@@ -1,0 +1,5 @@
+export * from './apps';
+export * from './env-example';
+export * from './fragments';
+export * from './load';
+export * from './variables';
