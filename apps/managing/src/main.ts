@@ -1,0 +1,10 @@
+import { managingConfigSchema } from '@vstack/config';
+import { runService } from '@vstack/runtime';
+import { ManagingModule } from './managing.module';
+
+await runService({
+  service: 'managing',
+  schema: managingConfigSchema,
+  module: () => ManagingModule,
+  usesRedis: true,
+});

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** miner registry, quotas and selection. */
+@Module({})
+export class ManagingModule {}

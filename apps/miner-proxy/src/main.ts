@@ -1,0 +1,10 @@
+import { minerProxyConfigSchema } from '@vstack/config';
+import { runService } from '@vstack/runtime';
+import { MinerProxyModule } from './miner-proxy.module';
+
+await runService({
+  service: 'miner-proxy',
+  schema: minerProxyConfigSchema,
+  module: () => MinerProxyModule,
+  usesRedis: true,
+});

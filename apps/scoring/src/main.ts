@@ -1,0 +1,12 @@
+import { scoringConfigSchema } from '@vstack/config';
+import { migrateServiceDatabase, runService } from '@vstack/runtime';
+import { scoringRecords } from './records';
+import { ScoringModule } from './scoring.module';
+
+await runService({
+  service: 'scoring',
+  schema: scoringConfigSchema,
+  module: (config, logger) => ScoringModule.forRoot(config, logger),
+  usesRedis: true,
+  migrate: (config, logger) => migrateServiceDatabase('scoring', config, scoringRecords, logger),
+});

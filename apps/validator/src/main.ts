@@ -1,0 +1,10 @@
+import { validatorConfigSchema } from '@vstack/config';
+import { runService } from '@vstack/runtime';
+import { ValidatorModule } from './validator.module';
+
+await runService({
+  service: 'validator',
+  schema: validatorConfigSchema,
+  module: () => ValidatorModule,
+  usesRedis: true,
+});

@@ -1,0 +1,210 @@
+import 'reflect-metadata';
+import type { IncomingMessage } from 'node:http';
+import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError, type LogLevel, loadConfig } from '@vstack/config';
+import {
+  CORRELATION_HEADER,
+  createLogger,
+  type Logger,
+  newCorrelationId,
+  ServiceMetrics,
+  withCorrelationId,
+} from '@vstack/observability';
+import type { z } from 'zod';
+import { AlreadyReportedError } from './errors';
+import { redisReadinessCheck } from './redis-readiness';
+import { NestPinoLogger } from './nest-logger';
+import { ReadinessRegistry } from './readiness.registry';
+import { ServiceCoreModule } from './service-core.module';
+
+/** The variables the runtime itself reads from every service's config. */
+export interface BaseServiceConfig {
+  HOST: string;
+  PORT: number;
+  LOG_LEVEL: LogLevel;
+  LOG_FORMAT: 'auto' | 'json' | 'pretty';
+  METRICS_TOKEN?: string | undefined;
+  SHUTDOWN_TIMEOUT_MS: number;
+  REDIS_URL?: string;
+}
+
+/** How a service is assembled: its config schema, its root module and what its readiness depends on. */
+export interface ServiceDefinition<S extends z.ZodObject> {
+  service: string;
+  schema: S;
+  /** The service's own module, built from its validated config. */
+  module(config: z.output<S> & BaseServiceConfig, logger: Logger): Type | DynamicModule;
+  /** Ping REDIS_URL in /health/ready. */
+  usesRedis?: boolean;
+  /** What `node main.js migrate` does; services without a database leave it out. */
+  migrate?(config: z.output<S> & BaseServiceConfig, logger: Logger): Promise<void>;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  bodyLimitBytes?: number;
+}
+
+/** A running service: the Nest app, its logger, and the function that stops everything it opened. */
+export interface ServiceHandle {
+  app: INestApplication;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  close(): Promise<void>;
+}
+
+const correlationIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function correlationIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && correlationIdPattern.test(value) ? value : newCorrelationId();
+}
+
+/** Builds the Nest app on Fastify with metrics, correlation ids, health and the error filter, without listening. */
+export async function createServiceApp<S extends z.ZodObject>(
+  definition: ServiceDefinition<S>,
+  config: z.output<S> & BaseServiceConfig,
+  logger: Logger,
+): Promise<ServiceHandle> {
+  const metrics = new ServiceMetrics(definition.service);
+  const adapter = new FastifyAdapter({
+    bodyLimit: definition.bodyLimitBytes ?? 1024 * 1024,
+    // Bounds on slow or idle clients: the whole request must arrive within requestTimeout.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    maxParamLength: 200,
+    return503OnClosing: true,
+    genReqId: (request: IncomingMessage) => correlationIdFrom(request.headers[CORRELATION_HEADER]),
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const finish = metrics.startHttpRequest(request.method, route);
+    reply.raw.once('close', () => {
+      finish(reply.statusCode);
+    });
+    void reply.header(CORRELATION_HEADER, request.id);
+    withCorrelationId(request.id, done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const line = { method: request.method, url: request.url, status, ms: Math.round(reply.elapsedTime) };
+    if (status >= 500) logger.error(line, 'request failed');
+    else if (status >= 400) logger.info(line, 'request refused');
+    else logger.debug(line, 'request');
+    done();
+  });
+
+  const core = ServiceCoreModule.forRoot({ service: definition.service, config, logger, metrics });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    { module: class ServiceRootModule {}, imports: [core, definition.module(config, logger)] },
+    adapter,
+    { logger: new NestPinoLogger(logger), abortOnError: false },
+  );
+
+  const closers: (() => Promise<void>)[] = [];
+  if (definition.usesRedis && config.REDIS_URL) {
+    const redis = redisReadinessCheck(config.REDIS_URL);
+    app.get(ReadinessRegistry).add(redis.check);
+    closers.push(redis.close);
+  }
+  return {
+    app,
+    logger,
+    metrics,
+    async close() {
+      await app.close();
+      for (const close of closers) await close();
+    },
+  };
+}
+
+function loadOrExit<S extends z.ZodObject>(
+  definition: ServiceDefinition<S>,
+): z.output<S> & BaseServiceConfig {
+  try {
+    return loadConfig(definition.service, definition.schema) as z.output<S> & BaseServiceConfig;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The whole life of a service process: validate the environment (exit 78 naming every problem), run
+ * `migrate` when asked, else listen, and stop gracefully on SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS.
+ */
+export async function runService<S extends z.ZodObject>(
+  definition: ServiceDefinition<S>,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<void> {
+  const config = loadOrExit(definition);
+  const logger = createLogger({
+    service: definition.service,
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+  });
+  const command = argv[0];
+
+  if (command === 'migrate') {
+    if (!definition.migrate) {
+      logger.info('this service keeps no records: nothing to migrate');
+      return;
+    }
+    try {
+      await definition.migrate(config, logger);
+      logger.info('migrations done');
+      return;
+    } catch (error) {
+      if (!(error instanceof AlreadyReportedError)) {
+        logger.fatal(
+          { err: error },
+          `migrations failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      process.exit(1);
+    }
+  }
+  if (command !== undefined) {
+    process.stderr.write(`${definition.service}: unknown command "${command}" (commands: migrate)\n`);
+    process.exit(64);
+  }
+
+  const handle = await createServiceApp(definition, config, logger);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    const forced = setTimeout(() => {
+      logger.error(`still stopping after ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    forced.unref();
+    handle.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
+
+  await handle.app.listen(config.PORT, config.HOST);
+  logger.info(
+    { host: config.HOST, port: config.PORT },
+    `${definition.service} listening on http://${config.HOST}:${config.PORT}`,
+  );
+}

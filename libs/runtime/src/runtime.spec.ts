@@ -1,0 +1,205 @@
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { parseConfig, serviceVariables, redisVariables } from '@vstack/config';
+import { createLogger } from '@vstack/observability';
+import '@vstack/testing';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { createServiceApp, type ServiceHandle } from './bootstrap';
+import { RequestError, RequestErrorCode } from './errors';
+import { ReadinessRegistry } from './readiness.registry';
+import { ZodValidationPipe } from './zod-validation.pipe';
+
+const echoBody = z.object({ name: z.string().min(1), count: z.number().int().positive() });
+
+class QuotaError extends Error {
+  readonly code = 'quota_exhausted';
+  readonly httpStatus = 429;
+}
+
+@Controller('test')
+class TestController {
+  @Post('echo')
+  echo(@Body(new ZodValidationPipe(echoBody)) body: z.output<typeof echoBody>): { received: typeof body } {
+    return { received: body };
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('database password is hunter2');
+  }
+
+  @Get('quota')
+  quota(): never {
+    throw new QuotaError('quota used up for this window');
+  }
+
+  @Get('refused')
+  refused(): never {
+    throw new RequestError(RequestErrorCode.Forbidden, 403, 'not yours');
+  }
+}
+
+@Module({ controllers: [TestController] })
+class TestModule {}
+
+const schema = z.object({ ...serviceVariables(0), ...redisVariables });
+
+async function start(
+  env: Record<string, string>,
+  extraCheck?: boolean,
+): Promise<{ handle: ServiceHandle; url: string; logs: string[] }> {
+  const config = parseConfig('test', schema, { PORT: '1', ...env });
+  const logs: string[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+  const logger = createLogger({ service: 'test', level: 'info', format: 'json', destination: stream });
+  const handle = await createServiceApp(
+    { service: 'test', schema, module: () => TestModule, usesRedis: true, bodyLimitBytes: 1024 },
+    config,
+    logger,
+  );
+  if (extraCheck) {
+    handle.app
+      .get(ReadinessRegistry)
+      .add({ name: 'chain', check: () => Promise.resolve({ ok: false, detail: 'no head' }) });
+  }
+  await handle.app.listen(0, '127.0.0.1');
+  const address = (handle.app.getHttpServer() as Server).address() as AddressInfo;
+  return { handle, url: `http://127.0.0.1:${address.port}`, logs };
+}
+
+describe('a service built by createServiceApp', () => {
+  let service: Awaited<ReturnType<typeof start>>;
+  const token = 'metrics-token-0123456789';
+
+  beforeAll(async () => {
+    service = await start({ REDIS_URL: inject('redisUrl'), METRICS_TOKEN: token });
+  });
+  afterAll(async () => {
+    await service.handle.close();
+  });
+
+  it('answers liveness and readiness with the Redis check', async () => {
+    const live = await fetch(`${service.url}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${service.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { redis: { ok: true } } });
+  });
+
+  it('guards /metrics with the bearer token and counts requests by route template', async () => {
+    expect((await fetch(`${service.url}/metrics`)).status).toBe(401);
+    const wrong = await fetch(`${service.url}/metrics`, {
+      headers: { authorization: 'Bearer wrong-token-value' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({
+      error: { code: 'unauthorized', message: 'the metrics token is wrong' },
+    });
+    await fetch(`${service.url}/test/quota`);
+    const ok = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.status).toBe(200);
+    const text = await ok.text();
+    expect(text).toContain(
+      'vstack_http_requests_total{method="GET",route="/test/quota",service="test",status_code="429"} 1',
+    );
+    expect(text).toContain('vstack_http_requests_in_progress');
+  });
+
+  it('validates bodies and names each bad field', async () => {
+    const response = await fetch(`${service.url}/test/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: '', count: -1 }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('invalid_request');
+    expect(body.error.message).toContain('name:');
+    expect(body.error.message).toContain('count:');
+    const good = await fetch(`${service.url}/test/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'a', count: 2 }),
+    });
+    expect(await good.json()).toEqual({ received: { name: 'a', count: 2 } });
+  });
+
+  it('answers malformed JSON, oversized bodies and unknown routes with JSON 4xx', async () => {
+    const malformed = await fetch(`${service.url}/test/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('malformed_json');
+    const large = await fetch(`${service.url}/test/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(5000), count: 1 }),
+    });
+    expect(large.status).toBe(413);
+    expect(((await large.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
+    const missing = await fetch(`${service.url}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('maps coded errors to their status and hides unknown ones behind a 500', async () => {
+    const quota = await fetch(`${service.url}/test/quota`);
+    expect(quota.status).toBe(429);
+    expect(await quota.json()).toEqual({
+      error: { code: 'quota_exhausted', message: 'quota used up for this window' },
+    });
+    const refused = await fetch(`${service.url}/test/refused`);
+    expect(refused.status).toBe(403);
+    const boom = await fetch(`${service.url}/test/boom`);
+    expect(boom.status).toBe(500);
+    const text = await boom.text();
+    expect(text).not.toContain('hunter2');
+    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: 'internal error' } });
+  });
+
+  it('echoes a valid correlation id, makes one otherwise, and logs with it', async () => {
+    const given = await fetch(`${service.url}/test/refused`, { headers: { 'x-correlation-id': 'abc-123' } });
+    expect(given.headers.get('x-correlation-id')).toBe('abc-123');
+    const made = await fetch(`${service.url}/health/live`, {
+      headers: { 'x-correlation-id': 'bad id with spaces' },
+    });
+    expect(made.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 20));
+    const refusedLine = service.logs.find((line) => line.includes('"correlationId":"abc-123"'));
+    expect(refusedLine).toContain('request refused');
+  });
+});
+
+describe('readiness with a failing dependency', () => {
+  it('answers 503 naming the failing check', async () => {
+    const service = await start({ REDIS_URL: inject('redisUrl') }, true);
+    try {
+      const ready = await fetch(`${service.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { redis: { ok: true }, chain: { ok: false, detail: 'no head' } },
+      });
+      expect((await fetch(`${service.url}/metrics`)).status).toBe(403);
+    } finally {
+      await service.handle.close();
+    }
+  });
+
+  it('reports Redis as down when nothing listens', async () => {
+    const service = await start({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const ready = await fetch(`${service.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ checks: { redis: { ok: false } } });
+    } finally {
+      await service.handle.close();
+    }
+  });
+});
