@@ -1,0 +1,11 @@
+export * from './contracts.module';
+export type { EventContract, RpcContract, RpcSchemas } from './define';
+export * from './errors';
+export * from './handlers';
+export * from './managing.contracts';
+export * from './registry';
+export * from './rpc-client';
+export * from './scoring.contracts';
+export * from './sidecar.contracts';
+export * from './transport';
+export * from './wire';
