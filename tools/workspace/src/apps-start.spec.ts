@@ -30,10 +30,14 @@ describe('starting an app with a bad environment', () => {
   beforeAll(() => {
     for (const app of appNames) {
       if (!existsSync(join(workspaceRoot, 'apps', app, 'src/main.ts'))) continue;
-      const build = spawnSync(process.execPath, ['tools/build.mjs', '--project', `apps/${app}`, '--entry', 'src/main.ts'], {
-        cwd: workspaceRoot,
-        encoding: 'utf8',
-      });
+      const build = spawnSync(
+        process.execPath,
+        ['tools/build.mjs', '--project', `apps/${app}`, '--entry', 'src/main.ts'],
+        {
+          cwd: workspaceRoot,
+          encoding: 'utf8',
+        },
+      );
       if (build.status !== 0) throw new Error(`building ${app} failed: ${build.stderr}`);
     }
   }, 120_000);

@@ -1,0 +1,93 @@
+import { parse } from 'yaml';
+
+export type ComposeScalar = string | number | boolean | null;
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+export interface ComposeBuild {
+  context?: string;
+  dockerfile?: string;
+  target?: string;
+  args?: Record<string, ComposeScalar> | string[];
+}
+
+export interface ComposeService {
+  image?: string;
+  build?: string | ComposeBuild;
+  command?: string | string[];
+  environment?: Record<string, ComposeScalar> | string[];
+  env_file?: unknown;
+  depends_on?: string[] | Record<string, { condition: DependencyCondition }>;
+  profiles?: string[];
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  restart?: string;
+  volumes?: unknown[];
+}
+
+/** The parts of a compose file the workspace checks read; the JSON schema checks the rest. */
+export interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+}
+
+/** Parses compose YAML the way Compose does, merge keys (`<<: *anchor`) included. */
+export function parseComposeYaml(text: string): unknown {
+  return parse(text, { merge: true }) as unknown;
+}
+
+/** A `list_or_dict` value (environment, build args) as a map of strings; list entries are `KEY=value`. */
+export function listOrDictToMap(
+  value: Record<string, ComposeScalar> | string[] | undefined,
+): Record<string, string> {
+  if (value === undefined) return {};
+  if (Array.isArray(value)) {
+    return Object.fromEntries(
+      value.map((entry) => {
+        const separator = entry.indexOf('=');
+        return separator === -1 ? [entry, ''] : [entry.slice(0, separator), entry.slice(separator + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(
+    Object.entries(value).map(([key, scalar]) => [key, scalar === null ? '' : String(scalar)]),
+  );
+}
+
+/** A service's dependencies with their conditions; the list form means `service_started`. */
+export function dependenciesOf(service: ComposeService): Record<string, DependencyCondition> {
+  const dependsOn = service.depends_on;
+  if (dependsOn === undefined) return {};
+  if (Array.isArray(dependsOn))
+    return Object.fromEntries(dependsOn.map((name) => [name, 'service_started' as const]));
+  return Object.fromEntries(Object.entries(dependsOn).map(([name, { condition }]) => [name, condition]));
+}
+
+/** A service's build section in its long form, or undefined for image-only services. */
+export function buildOf(service: ComposeService): ComposeBuild | undefined {
+  if (service.build === undefined) return undefined;
+  return typeof service.build === 'string' ? { context: service.build } : service.build;
+}
+
+const interpolation = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * Interpolates a compose value as Compose would with none of its variables set: `${NAME:-default}` and
+ * `${NAME-default}` become the default and `$$` a literal `$`. A reference without a default throws, since
+ * the stack must come up without a .env file.
+ */
+export function interpolateDefaults(value: string): string {
+  return value.replace(
+    interpolation,
+    (
+      match,
+      braced: string | undefined,
+      operator: string | undefined,
+      operand: string | undefined,
+      bare: string | undefined,
+    ) => {
+      if (match === '$$') return '$';
+      const name = braced ?? bare ?? '';
+      if (operator === '-' || operator === ':-') return operand ?? '';
+      throw new Error(`\${${name}} has no default in "${value}"`);
+    },
+  );
+}
