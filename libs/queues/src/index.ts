@@ -1,0 +1,7 @@
+export * from './connection';
+export * from './errors';
+export * from './handlers';
+export * from './jobs';
+export * from './logger';
+export * from './producer';
+export * from './worker';

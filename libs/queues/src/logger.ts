@@ -1,0 +1,15 @@
+/** Where the queue layer reports what it cannot throw to a caller: connection errors and failed jobs. */
+export interface QueueLogger {
+  warn(message: string, context: Record<string, unknown>): void;
+  error(message: string, context: Record<string, unknown>): void;
+}
+
+/** The logger used when a service passes none. */
+export const consoleQueueLogger: QueueLogger = {
+  warn: (message, context) => {
+    console.warn(message, context);
+  },
+  error: (message, context) => {
+    console.error(message, context);
+  },
+};
