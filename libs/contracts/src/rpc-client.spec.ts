@@ -25,13 +25,6 @@ import type { EventPayload, RpcRequest, RpcResponse } from './registry';
 import { createRpcClient, RpcClient } from './rpc-client';
 import { createRpcMicroserviceOptions } from './transport';
 
-// Provided by the integration test setup (libs/testing global setup).
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
-
 const redisUrl = inject('redisUrl');
 const prefix = uniqueTestName('contracts-rpc');
 const prefixA = `${prefix}_a`;

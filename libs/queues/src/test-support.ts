@@ -1,9 +1,4 @@
-// The integration test setup provides the Redis URL through vitest's `inject`.
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
+import '@vstack/testing';
 
 /** Resolves when `release` is called; lets a test hold a job in a handler. */
 export function gate(): { promise: Promise<void>; release: () => void } {

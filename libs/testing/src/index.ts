@@ -1,0 +1,5 @@
+export * from './isolation';
+export * from './postgres-schema';
+export * from './provided-context';
+export * from './redis-keys';
+export * from './services';

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { appEnvironment, generateToken, redactUrl, type RunSettings } from './environment';
+
+const run: RunSettings = {
+  redisUrl: 'redis://127.0.0.1:41000',
+  databaseUrl: 'postgres://postgres@127.0.0.1:41001/postgres',
+  metricsToken: 'metrics-token-0123456789',
+  gatewayAdminToken: 'admin-token-0123456789',
+  ports: new Map([
+    ['devnet', 9944],
+    ['demo-miner', 8092],
+    ['miner-proxy', 8091],
+    ['gateway', 3000],
+  ]),
+  colour: false,
+};
+
+describe('appEnvironment', () => {
+  it('points the app at the shared services, its own port and the local chain', () => {
+    const env = appEnvironment('gateway', { PATH: '/usr/bin', PORT: '1', HOST: '0.0.0.0' }, run);
+    expect(env).toMatchObject({
+      PATH: '/usr/bin',
+      REDIS_URL: run.redisUrl,
+      DATABASE_URL: run.databaseUrl,
+      HOST: '127.0.0.1',
+      PORT: '3000',
+      LOG_FORMAT: 'pretty',
+      METRICS_TOKEN: run.metricsToken,
+      GATEWAY_ADMIN_TOKEN: run.gatewayAdminToken,
+      SUBTENSOR_URL: 'ws://127.0.0.1:9944',
+    });
+    expect(env['FORCE_COLOR']).toBeUndefined();
+  });
+
+  it('sends the miner proxy to the demo miner, and keeps addresses and log format the user chose', () => {
+    expect(appEnvironment('miner-proxy', {}, run)['INFERENCE_SERVER_URL']).toBe('http://127.0.0.1:8092');
+    const chosen = appEnvironment(
+      'miner-proxy',
+      {
+        SUBTENSOR_URL: 'wss://test.finney.opentensor.ai',
+        INFERENCE_SERVER_URL: 'http://gpu:9000',
+        LOG_FORMAT: 'json',
+      },
+      run,
+    );
+    expect(chosen).toMatchObject({
+      SUBTENSOR_URL: 'wss://test.finney.opentensor.ai',
+      INFERENCE_SERVER_URL: 'http://gpu:9000',
+      LOG_FORMAT: 'json',
+    });
+  });
+
+  it('asks for colours when the launcher writes to a terminal', () => {
+    expect(appEnvironment('gateway', {}, { ...run, colour: true })['FORCE_COLOR']).toBe('1');
+  });
+
+  it('refuses an app without a port', () => {
+    expect(() => appEnvironment('scoring', {}, run)).toThrow('no port was assigned to scoring');
+  });
+});
+
+describe('tokens and URLs', () => {
+  it('generates distinct tokens the config accepts', () => {
+    const token = generateToken();
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    expect(generateToken()).not.toBe(token);
+  });
+
+  it('hides passwords in printed URLs', () => {
+    expect(redactUrl('redis://:secret@cache:6379/0')).toBe('redis://:***@cache:6379/0');
+    expect(redactUrl('postgres://postgres@127.0.0.1:5432/postgres')).toBe(
+      'postgres://postgres@127.0.0.1:5432/postgres',
+    );
+  });
+});

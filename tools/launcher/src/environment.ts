@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** What every app of one local run shares. */
+export interface RunSettings {
+  redisUrl: string;
+  databaseUrl: string;
+  metricsToken: string;
+  gatewayAdminToken: string;
+  ports: ReadonlyMap<string, number>;
+  /** Ask the apps' pretty logger for colours although their output goes through a pipe. */
+  colour: boolean;
+}
+
+/** A random token long enough for the stack's bearer tokens (at least 16 characters). */
+export function generateToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/**
+ * The environment of one app: the launcher's own, with the shared services, its port on 127.0.0.1, pretty logs,
+ * and the addresses of the local chain and miner server when they run too. LOG_FORMAT, SUBTENSOR_URL and
+ * INFERENCE_SERVER_URL the user set are kept.
+ */
+export function appEnvironment(app: string, base: Environment, run: RunSettings): NodeJS.ProcessEnv {
+  const port = run.ports.get(app);
+  if (port === undefined) throw new Error(`no port was assigned to ${app}`);
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    REDIS_URL: run.redisUrl,
+    DATABASE_URL: run.databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_FORMAT: base['LOG_FORMAT'] || 'pretty',
+    METRICS_TOKEN: run.metricsToken,
+    GATEWAY_ADMIN_TOKEN: run.gatewayAdminToken,
+  };
+  const devnetPort = run.ports.get('devnet');
+  if (devnetPort !== undefined && !base['SUBTENSOR_URL']) {
+    env['SUBTENSOR_URL'] = `ws://127.0.0.1:${devnetPort}`;
+  }
+  const minerPort = run.ports.get('demo-miner');
+  if (minerPort !== undefined && !base['INFERENCE_SERVER_URL']) {
+    env['INFERENCE_SERVER_URL'] = `http://127.0.0.1:${minerPort}`;
+  }
+  if (run.colour && base['FORCE_COLOR'] === undefined) env['FORCE_COLOR'] = '1';
+  return env;
+}
+
+/** The URL with any password replaced, for printing. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
