@@ -69,3 +69,13 @@ export class OutputTail {
     return this.text.trim() || '(no output)';
   }
 }
+
+/** True while a process with this pid exists (signal 0 probes without touching it). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,3 +1,4 @@
+import { isProcessAlive } from './process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,15 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalInfraError, LocalInfraErrorCode } from './errors';
 import { isPortFree } from './net';
 import { locateRedisServer, pingRedis, type RedisInstallSystem, startPrivateRedis } from './redis';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function fakeSystem(options: { installed: boolean; root: boolean; aptGet: boolean; installCode?: number }) {
   const runs: string[] = [];
@@ -88,11 +80,11 @@ describe('startPrivateRedis', () => {
     const redis = await startPrivateRedis({ dir: parent });
     expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
     expect(await pingRedis(redis.port)).toBe(true);
-    expect(isAlive(redis.pid)).toBe(true);
+    expect(isProcessAlive(redis.pid)).toBe(true);
     expect(await readdir(parent)).toHaveLength(1);
 
     await redis.stop();
-    expect(isAlive(redis.pid)).toBe(false);
+    expect(isProcessAlive(redis.pid)).toBe(false);
     expect(await isPortFree(redis.port)).toBe(true);
     expect(await readdir(parent)).toEqual([]);
     await redis.stop();

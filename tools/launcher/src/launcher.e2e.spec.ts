@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { processEnded, type ProcessExit } from '@vstack/local-infra';
+import { processEnded, type ProcessExit, isProcessAlive } from '@vstack/local-infra';
 import { isListening } from '@vstack/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 
@@ -28,18 +28,9 @@ function runNode(args: string[]): Promise<void> {
 const buildProject = (project: string) =>
   runNode(['tools/build.mjs', '--project', project, '--entry', 'src/main.ts']);
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function eventuallyGone(pids: readonly number[]): Promise<number[]> {
   for (let i = 0; i < 40; i++) {
-    if (pids.every((pid) => !isAlive(pid))) return [];
+    if (pids.every((pid) => !isProcessAlive(pid))) return [];
     await new Promise((done) => setTimeout(done, 50));
   }
   return pids.filter(isAlive);

@@ -5,15 +5,6 @@ import type { ProcessExit } from '@vstack/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Supervisor } from './supervisor';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('Supervisor', () => {
   let dir: string;
   const script = (name: string) => join(dir, `${name}.mjs`);
@@ -135,10 +126,10 @@ describe('Supervisor', () => {
     const parent = supervisor.start('parent', script('parent'), [], process.env);
     const line = await waitForLine(/grandchild \d+/);
     const grandchild = Number(/grandchild (\d+)/.exec(line)?.[1]);
-    expect(isAlive(grandchild)).toBe(true);
+    expect(isProcessAlive(grandchild)).toBe(true);
     await supervisor.stopAll();
     expect(await parent.ended).toEqual({ code: null, signal: 'SIGKILL' });
     await new Promise((done) => setTimeout(done, 100));
-    expect(isAlive(grandchild)).toBe(false);
+    expect(isProcessAlive(grandchild)).toBe(false);
   });
 });
