@@ -33,7 +33,7 @@ async function eventuallyGone(pids: readonly number[]): Promise<number[]> {
     if (pids.every((pid) => !isProcessAlive(pid))) return [];
     await new Promise((done) => setTimeout(done, 50));
   }
-  return pids.filter(isAlive);
+  return pids.filter(isProcessAlive);
 }
 
 interface StartedApp {
@@ -115,7 +115,7 @@ class LauncherRun {
       ]);
       if (!stopped) this.child.kill('SIGKILL');
     }
-    for (const pid of this.pids().filter(isAlive)) process.kill(pid, 'SIGKILL');
+    for (const pid of this.pids().filter(isProcessAlive)) process.kill(pid, 'SIGKILL');
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessExit } from '@vstack/local-infra';
+import { isProcessAlive, type ProcessExit } from '@vstack/local-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Supervisor } from './supervisor';
 
