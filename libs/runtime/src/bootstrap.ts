@@ -42,6 +42,8 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   migrate?(config: z.output<S> & BaseServiceConfig, logger: Logger): Promise<void>;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   bodyLimitBytes?: number;
+  /** Keep each request's body bytes as `request.rawBody` (Epistula signs the bytes as sent). */
+  rawBody?: boolean;
 }
 
 /** A running service: the Nest app, its logger, and the function that stops everything it opened. */
@@ -99,7 +101,7 @@ export async function createServiceApp<S extends z.ZodObject>(
   const app = await NestFactory.create<NestFastifyApplication>(
     { module: class ServiceRootModule {}, imports: [core, definition.module(config, logger)] },
     adapter,
-    { logger: new NestPinoLogger(logger), abortOnError: false },
+    { logger: new NestPinoLogger(logger), abortOnError: false, rawBody: definition.rawBody ?? false },
   );
 
   const closers: (() => Promise<void>)[] = [];
