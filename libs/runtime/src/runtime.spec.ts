@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post, Req } from '@nestjs/common';
 import { parseConfig, serviceVariables, redisVariables } from '@vstack/config';
 import { createLogger } from '@vstack/observability';
 import '@vstack/testing';
@@ -36,6 +36,11 @@ class TestController {
     throw new QuotaError('quota used up for this window');
   }
 
+  @Post('raw')
+  raw(@Req() request: { rawBody?: Buffer }): { rawBody: string | null } {
+    return { rawBody: request.rawBody ? request.rawBody.toString('utf8') : null };
+  }
+
   @Get('refused')
   refused(): never {
     throw new RequestError(RequestErrorCode.Forbidden, 403, 'not yours');
@@ -50,6 +55,7 @@ const schema = z.object({ ...serviceVariables(0), ...redisVariables });
 async function start(
   env: Record<string, string>,
   extraCheck?: boolean,
+  rawBody?: boolean,
 ): Promise<{ handle: ServiceHandle; url: string; logs: string[] }> {
   const config = parseConfig('test', schema, { PORT: '1', ...env });
   const logs: string[] = [];
@@ -57,7 +63,14 @@ async function start(
   stream.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
   const logger = createLogger({ service: 'test', level: 'info', format: 'json', destination: stream });
   const handle = await createServiceApp(
-    { service: 'test', schema, module: () => TestModule, usesRedis: true, bodyLimitBytes: 1024 },
+    {
+      service: 'test',
+      schema,
+      module: () => TestModule,
+      usesRedis: true,
+      bodyLimitBytes: 1024,
+      rawBody: rawBody ?? false,
+    },
     config,
     logger,
   );
@@ -200,6 +213,27 @@ describe('readiness with a failing dependency', () => {
       expect(await ready.json()).toMatchObject({ checks: { redis: { ok: false } } });
     } finally {
       await service.handle.close();
+    }
+  });
+});
+
+describe('raw request bodies', () => {
+  it('keeps the bytes as sent only when the service asks for them', async () => {
+    const sent = '{ "b": 1,   "a": "\u00e9" }';
+    const withRaw = await start({ REDIS_URL: inject('redisUrl') }, false, true);
+    const withoutRaw = await start({ REDIS_URL: inject('redisUrl') });
+    try {
+      const post = (url: string) =>
+        fetch(`${url}/test/raw`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: sent,
+        });
+      expect(await (await post(withRaw.url)).json()).toEqual({ rawBody: sent });
+      expect(await (await post(withoutRaw.url)).json()).toEqual({ rawBody: null });
+    } finally {
+      await withRaw.handle.close();
+      await withoutRaw.handle.close();
     }
   });
 });
