@@ -20,11 +20,14 @@ ENV NX_DAEMON=false \
 # Every dependency, for the build. Only the manifests are copied so this layer survives source changes.
 FROM base AS deps
 COPY package.json package-lock.json ./
+# postinstall fetches the subtensor metadata the devnet serves into node_modules/.cache.
+COPY tools/fetch-subtensor-metadata.mjs tools/
 RUN npm ci --no-audit --no-fund
 
 # Production dependencies only: the bundles keep npm packages external and load them at run time.
 FROM base AS prod-deps
 COPY package.json package-lock.json ./
+COPY tools/fetch-subtensor-metadata.mjs tools/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # The source plus the container tooling (healthcheck and migration runner), shared by both builds below.

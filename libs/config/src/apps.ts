@@ -76,6 +76,16 @@ export const devnetConfigSchema = z.object({
   DEVNET_BLOCK_TIME_MS: describeVariable(integer(0, 60_000).prefault('0'), {
     description: 'Block time in ms; 0 seals a block for every extrinsic (instant seal).',
   }),
+  DEVNET_SCENARIO: describeVariable(z.string().min(1).optional(), {
+    description:
+      'Path of a scenario JSON file (subnets, neurons, stakes, axons); the built-in default when unset.',
+    example: './devnet-scenario.json',
+  }),
+  VSTACK_CACHE_DIR: describeVariable(z.string().min(1).optional(), {
+    description:
+      'Folder of the subtensor metadata cache (default: node_modules/.cache/vstack in the workspace).',
+    example: './node_modules/.cache/vstack',
+  }),
 });
 
 export type SidecarConfig = z.output<typeof sidecarConfigSchema>;

@@ -1,0 +1,12 @@
+export * from './errors';
+export * from './material/material';
+export * from './metadata/extensions';
+export * from './metadata/metadata-v15';
+export type { BlockRecord, Clock, HeaderJson, TransactionStatus } from './chain/chain';
+export type { Hex } from './chain/state';
+export * from './node';
+export * from './pallets/epoch';
+export { blocksUntilNextEpoch, epochIndex, revealWindow, weightsCommitHash } from './pallets/weights';
+export * from './scenario/scenario';
+export * from './transport';
+export * from './devnet-node.module';
