@@ -1,5 +1,48 @@
 /**
- * @vstack/scoring: The accuracy/speed scoring model, dropout, moving scores and weights from scores, as pure functions.
- * The public entry of this lib; its contents land with the feature that needs them.
+ * @vstack/scoring: the accuracy/speed scoring model, the dropout cap, per-miner moving scores and weights from
+ * scores, as pure functions over plain data (the clock is passed in as `now` or `at`).
  */
-export {};
+export {
+  applyDropout,
+  DEFAULT_DROPOUT_WINDOW_MS,
+  DEFAULT_MAX_SCORED_PER_WINDOW,
+  type DropoutDecision,
+  type DropoutOptions,
+} from './dropout';
+export { isScoringError, ScoringError, ScoringErrorCode } from './errors';
+export {
+  DEFAULT_EMA_ALPHA,
+  DEFAULT_PRIOR,
+  emptyMovingScores,
+  type MinerMovingScores,
+  type MinerScoreRow,
+  type MovingScoreOptions,
+  type MovingScores,
+  movingScoreOf,
+  type Neuron,
+  recordScore,
+  scoresForWeights,
+  syncNeurons,
+  type TaskMovingScore,
+} from './moving-score';
+export {
+  combinedScore,
+  DEFAULT_ACCURACY_WEIGHT,
+  DEFAULT_SPEED_WEIGHT,
+  type ResponseResult,
+  type ResponseScore,
+  type ResponseStatus,
+  type ScoringProfile,
+  scoringProfile,
+  type ScoringProfileOptions,
+  scoreResponse,
+  speedScore,
+} from './response-score';
+export {
+  computeWeights,
+  DEFAULT_WEIGHT_FLOOR,
+  mixScores,
+  type WeightOptions,
+  type WeightsRefusal,
+  type WeightsResult,
+} from './weights';
