@@ -13,6 +13,7 @@ export class DevnetModule {
         DevnetNodeModule.forRoot({
           blockTimeMs: config.DEVNET_BLOCK_TIME_MS,
           scenarioPath: config.DEVNET_SCENARIO,
+          statePruning: config.DEVNET_STATE_PRUNING,
           cacheDir: config.VSTACK_CACHE_DIR,
           logger: logger.child({ component: 'node' }),
         }),

@@ -28,6 +28,22 @@ export interface ChainConnectionOptions {
   logger?: ChainLogger;
 }
 
+/** Why a read went to the archive endpoint. */
+export type ArchiveFallbackReason =
+  /** The block is further than `archiveDepth` behind the head. */
+  | 'depth'
+  /** The main node refused the read: its state for the block is discarded (pruned) or unknown. */
+  | 'discarded';
+
+/** One read the archive endpoint served instead of the main node. */
+export interface ArchiveFallback {
+  reason: ArchiveFallbackReason;
+  /** The block asked for. */
+  block: number;
+  /** Its hash on the archive node. */
+  hash: string;
+}
+
 interface ConnectionEvents {
   /** Every state change. */
   state: [state: ConnectionState];
@@ -37,6 +53,8 @@ interface ConnectionEvents {
   disconnected: [info: { endpoint: string | undefined }];
   /** After a reconnect the chain had another genesis (a restarted dev chain): a new ApiPromise replaced the old. */
   reset: [];
+  /** A read went to the archive endpoint (count it: a main node that often needs its archive is too pruned). */
+  'archive-fallback': [info: ArchiveFallback];
 }
 
 /** A block to read state at, and the API and raw JSON-RPC of the node that holds its state. */
@@ -46,6 +64,8 @@ export interface BlockRef {
   number: number;
   /** True when this is the best block (it runs the API's current runtime). */
   latest: boolean;
+  /** True when `api` and `send` belong to the archive connection. */
+  archive: boolean;
   send: <T>(method: string, params: unknown[]) => Promise<T>;
 }
 
@@ -57,6 +77,21 @@ export interface BlockApi {
 }
 
 const DEFAULT_ARCHIVE_DEPTH = 256;
+/** Spec versions remembered per block hash. */
+const SPEC_VERSION_CACHE_SIZE = 1024;
+
+/** True when a node refused a read because it no longer has (or never had) the block's state. */
+export function isDiscardedStateError(error: unknown): boolean {
+  const message = errorMessage(error);
+  return /State already discarded|UnknownBlock|State pruned|state .*(?:discarded|pruned)/i.test(message);
+}
+
+/** The API decorated for a resolved block (for reads through @polkadot/api's storage and call decoration). */
+export async function decorateBlock(ref: BlockRef): Promise<BlockApi> {
+  // The best block runs the current runtime: passing its version spares the API two round trips.
+  const api = ref.latest ? await ref.api.at(ref.hash, ref.api.runtimeVersion) : await ref.api.at(ref.hash);
+  return { api, hash: ref.hash, number: ref.number };
+}
 
 /**
  * The one owner of the process's ApiPromise: connects with retries and backoff over a list of endpoints
@@ -77,6 +112,7 @@ export class ChainConnection extends EventEmitter<ConnectionEvents> {
   #archive: ChainConnection | undefined;
   #readyWaiters: ((api: ApiPromise) => void)[] = [];
   #head: { hash: string; number: number } | undefined;
+  readonly #specVersions = new Map<string, number>();
 
   constructor(options: ChainConnectionOptions) {
     super();
@@ -181,60 +217,132 @@ export class ChainConnection extends EventEmitter<ConnectionEvents> {
   /**
    * A block to read at: the best block when `block` is absent, else the block with that hash or number.
    * Blocks further than `archiveDepth` behind the head are read through the archive endpoint when one is
-   * configured; `api` and `send` then belong to the archive connection.
+   * configured (event `archive-fallback`, reason `depth`); `api` and `send` then belong to the archive
+   * connection. A block asked for by number is looked up on the archive by number; by hash, the archive must
+   * hold that very hash (it does on the same chain, not on another dev chain with the same genesis).
    */
   async resolveBlock(block?: string | number): Promise<BlockRef> {
     const api = await this.ready();
     const main = <T>(method: string, params: unknown[]): Promise<T> => this.send<T>(method, params);
     if (block === undefined) {
       const header = await api.rpc.chain.getHeader();
-      return { api, hash: header.hash.toHex(), number: header.number.toNumber(), latest: true, send: main };
+      const hash = header.hash.toHex();
+      return { api, hash, number: header.number.toNumber(), latest: true, archive: false, send: main };
     }
     let hash: string;
     let number: number;
+    const head = this.#head;
     if (typeof block === 'number') {
       hash = (await api.rpc.chain.getBlockHash(block)).toHex();
       if (/^0x0+$/.test(hash))
         throw new ChainError(ChainErrorCode.QueryFailed, `block ${block} does not exist yet`);
       number = block;
+    } else if (head && block.toLowerCase() === head.hash.toLowerCase()) {
+      // The head the node announced: its number is known, no round trip.
+      hash = head.hash;
+      number = head.number;
     } else {
       const header = await api.rpc.chain.getHeader(block);
       hash = header.hash.toHex();
       number = header.number.toNumber();
     }
-    const archive = await this.#archiveFor(api, number);
-    if (!archive) return { api, hash, number, latest: false, send: main };
-    return {
-      api: await archive.ready(),
-      hash,
-      number,
-      latest: false,
-      send: <T>(method: string, params: unknown[]) => archive.send<T>(method, params),
-    };
+    if (await this.#beyondDepth(api, number)) {
+      const ref = await this.#archiveRef(number, typeof block === 'string' ? hash : undefined);
+      this.emit('archive-fallback', { reason: 'depth', block: number, hash: ref.hash });
+      return ref;
+    }
+    return { api, hash, number, latest: false, archive: false, send: main };
+  }
+
+  /**
+   * Runs `read` at a block (see resolveBlock). When the main node refuses it because the block's state is
+   * discarded or unknown, and an archive endpoint is configured, `read` runs once more on the archive (event
+   * `archive-fallback`, reason `discarded`).
+   */
+  async readAt<T>(block: string | number | undefined, read: (ref: BlockRef) => Promise<T>): Promise<T> {
+    const ref = await this.resolveBlock(block);
+    try {
+      return await read(ref);
+    } catch (error) {
+      if (
+        block === undefined ||
+        ref.archive ||
+        !this.#options.archiveEndpoint ||
+        !isDiscardedStateError(error)
+      ) {
+        throw error;
+      }
+      this.#logger.debug(
+        { block: ref.number, err: errorMessage(error) },
+        'state discarded; reading the archive',
+      );
+      const archived = await this.#archiveRef(ref.number, typeof block === 'string' ? ref.hash : undefined);
+      this.emit('archive-fallback', { reason: 'discarded', block: ref.number, hash: archived.hash });
+      return read(archived);
+    }
+  }
+
+  /** Like readAt, with the API decorated for the block. */
+  readAtBlock<T>(block: string | number | undefined, read: (block: BlockApi) => Promise<T>): Promise<T> {
+    return this.readAt(block, async (ref) => read(await decorateBlock(ref)));
   }
 
   /** The API decorated for a block (see resolveBlock), with the block's hash and number. */
   async atBlock(block?: string | number): Promise<BlockApi> {
-    const ref = await this.resolveBlock(block);
-    // The best block runs the current runtime: passing its version spares the API two round trips.
-    const decorated = ref.latest
-      ? await ref.api.at(ref.hash, ref.api.runtimeVersion)
-      : await ref.api.at(ref.hash);
-    return { api: decorated, hash: ref.hash, number: ref.number };
+    return decorateBlock(await this.resolveBlock(block));
   }
 
-  async #archiveFor(api: ApiPromise, number: number): Promise<ChainConnection | undefined> {
+  /**
+   * True when the block runs the same runtime (spec version) as its API's current one, so the API's metadata
+   * describes its state. Spec versions are kept per block hash (bounded), so a repeated block costs no round trip.
+   */
+  async runsCurrentRuntime(ref: BlockRef): Promise<boolean> {
+    if (ref.latest) return true;
+    let specVersion = this.#specVersions.get(ref.hash);
+    if (specVersion === undefined) {
+      const version = await ref.send<{ specVersion: number }>('state_getRuntimeVersion', [ref.hash]);
+      specVersion = version.specVersion;
+      if (this.#specVersions.size >= SPEC_VERSION_CACHE_SIZE) {
+        const oldest = this.#specVersions.keys().next();
+        if (!oldest.done) this.#specVersions.delete(oldest.value);
+      }
+      this.#specVersions.set(ref.hash, specVersion);
+    }
+    return specVersion === ref.api.runtimeVersion.specVersion.toNumber();
+  }
+
+  async #beyondDepth(api: ApiPromise, number: number): Promise<boolean> {
+    if (!this.#options.archiveEndpoint) return false;
+    // The announced head spares a round trip; it can trail by a block, and a read the node then refuses
+    // still reaches the archive through readAt.
+    const head = this.#head?.number ?? (await api.rpc.chain.getHeader()).number.toNumber();
+    return head - number > (this.#options.archiveDepth ?? DEFAULT_ARCHIVE_DEPTH);
+  }
+
+  /** Block `number` on the archive node (at `hash` when given). */
+  async #archiveRef(number: number, hash: string | undefined): Promise<BlockRef> {
     const archiveEndpoint = this.#options.archiveEndpoint;
-    if (!archiveEndpoint) return undefined;
-    const head = (await api.rpc.chain.getHeader()).number.toNumber();
-    if (head - number <= (this.#options.archiveDepth ?? DEFAULT_ARCHIVE_DEPTH)) return undefined;
+    if (!archiveEndpoint) {
+      throw new ChainError(ChainErrorCode.InvalidOptions, 'no archive endpoint is configured');
+    }
     this.#archive ??= new ChainConnection({
       ...this.#options,
       endpoints: [archiveEndpoint],
       archiveEndpoint: undefined,
     });
-    await this.#archive.connect();
-    return this.#archive;
+    const archive = this.#archive;
+    await archive.connect();
+    const api = await archive.ready();
+    const send = <T>(method: string, params: unknown[]): Promise<T> => archive.send<T>(method, params);
+    let archiveHash = hash;
+    if (archiveHash === undefined) {
+      const found = await send<string | null>('chain_getBlockHash', [number]);
+      if (!found || /^0x0+$/.test(found)) {
+        throw new ChainError(ChainErrorCode.QueryFailed, `the archive node has no block ${number}`);
+      }
+      archiveHash = found;
+    }
+    return { api, hash: archiveHash, number, latest: false, archive: true, send };
   }
 
   #setState(state: ConnectionState): void {

@@ -49,7 +49,8 @@ function fakeChain(calls: Calls[], storage: string[]): ChainAccess {
   const events = new EventEmitter();
   return {
     ready: () => Promise.resolve(api),
-    atBlock: () => Promise.resolve({ api: decorated, hash: '0x01', number: 10 }),
+    readAtBlock: (_: unknown, read: (block: unknown) => Promise<unknown>) =>
+      read({ api: decorated, hash: '0x01', number: 10 }),
     on: events.on.bind(events),
   } as unknown as ChainAccess;
 }

@@ -5,7 +5,7 @@ import type { Codec } from '@polkadot/types/types';
 import { findTx, requireQuery, requireTx, type TxFactory } from './access';
 import { encodeAxonIp } from './axon';
 import { MemoryCommitStore, type PendingCommit, type WeightsCommitStore } from './commit-store';
-import type { BlockApi, ChainConnection } from './connection';
+import { decorateBlock, type BlockRef, type ChainConnection } from './connection';
 import { epochAt, revealWindow, type EpochInfo } from './epoch';
 import { ChainError, ChainErrorCode, isChainError } from './errors';
 import { readHyperparameters, type Hyperparameters } from './hyperparameters';
@@ -40,7 +40,7 @@ export type WeightsMode =
 /** What the client needs of a ChainConnection (an interface, so logic can be tested without a node). */
 export type ChainAccess = Pick<
   ChainConnection,
-  'ready' | 'send' | 'atBlock' | 'resolveBlock' | 'observeBlock' | 'on'
+  'ready' | 'send' | 'readAt' | 'readAtBlock' | 'runsCurrentRuntime' | 'observeBlock' | 'on'
 >;
 
 export interface SubtensorClientOptions {
@@ -143,11 +143,6 @@ export class SubtensorClient {
     return { number: header.number.toNumber(), hash: header.hash.toHex() };
   }
 
-  /** The API at `at` (hash or number) or at the best block. */
-  #at(at?: string | number): Promise<BlockApi> {
-    return this.#connection.atBlock(at);
-  }
-
   /** Every neuron of subnet `netuid`, at the best block or at `at`; via the runtime API when the chain has it. */
   async metagraph(netuid: number, at?: string | number): Promise<Metagraph> {
     if (at === undefined) {
@@ -169,25 +164,53 @@ export class SubtensorClient {
         };
       }
     }
-    // A given block may run another runtime: read it through the API decorated for that block.
-    const block = await this.#at(at);
-    const viaRuntime = hasNeuronsLiteApi(block.api);
-    const neurons = viaRuntime
-      ? await metagraphFromRuntimeApi(block.api, netuid)
-      : await metagraphFromStorage(block.api, netuid);
+    return this.#connection.readAt(at, async (ref) => {
+      const fast = await this.#metagraphFast(ref, netuid);
+      if (fast) return fast;
+      // Another runtime (or none with the runtime API in our metadata): the API decorated for that block.
+      const block = await decorateBlock(ref);
+      const viaRuntime = hasNeuronsLiteApi(block.api);
+      const neurons = viaRuntime
+        ? await metagraphFromRuntimeApi(block.api, netuid)
+        : await metagraphFromStorage(block.api, netuid);
+      return {
+        netuid,
+        block: block.number,
+        blockHash: block.hash,
+        source: viaRuntime ? 'runtime-api' : 'storage',
+        neurons,
+      };
+    });
+  }
+
+  /**
+   * The raw state_call path at a given block, when that block runs the connection's current runtime (so the
+   * reader compiled from the current metadata decodes it); undefined otherwise. The spec version check and
+   * the call run side by side; a result read under another runtime is dropped.
+   */
+  async #metagraphFast(ref: BlockRef, netuid: number): Promise<Metagraph | undefined> {
+    const [sameRuntime, fast] = await Promise.all([
+      this.#connection.runsCurrentRuntime(ref),
+      metagraphFromStateCall(ref, netuid, this.#metagraphCache, ref.number).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    ]);
+    if (!sameRuntime) return undefined;
+    if ('error' in fast) throw fast.error;
+    if (!fast.value) return undefined;
     return {
       netuid,
-      block: block.number,
-      blockHash: block.hash,
-      source: viaRuntime ? 'runtime-api' : 'storage',
-      neurons,
+      block: fast.value.blockNumber,
+      blockHash: ref.hash,
+      source: 'runtime-api',
+      neurons: fast.value.neurons,
     };
   }
 
   /** Subnet `netuid`'s hyperparameters at the best block or at `at`. */
-  async hyperparameters(netuid: number, at?: string | number): Promise<Hyperparameters> {
-    const block = await this.#at(at);
-    return readHyperparameters(block.api, netuid, block);
+  hyperparameters(netuid: number, at?: string | number): Promise<Hyperparameters> {
+    return this.#connection.readAtBlock(at, (block) => readHyperparameters(block.api, netuid, block));
   }
 
   /** Where the best block (or `at`) sits in subnet `netuid`'s epoch cycle. */
@@ -197,14 +220,15 @@ export class SubtensorClient {
   }
 
   /** The weights neuron `uid` has set on subnet `netuid`, as stored (max-upscaled u16). */
-  async weightsOf(netuid: number, uid: number, at?: string | number): Promise<EmitWeights> {
-    const block = await this.#at(at);
-    const rows = (await requireQuery(block.api, 'weights')(netuid, uid)) as unknown as (Codec &
-      [Codec & { toNumber(): number }, Codec & { toNumber(): number }])[];
-    return {
-      uids: rows.map(([dest]) => dest.toNumber()),
-      weights: rows.map(([, value]) => value.toNumber()),
-    };
+  weightsOf(netuid: number, uid: number, at?: string | number): Promise<EmitWeights> {
+    return this.#connection.readAtBlock(at, async (block) => {
+      const rows = (await requireQuery(block.api, 'weights')(netuid, uid)) as unknown as (Codec &
+        [Codec & { toNumber(): number }, Codec & { toNumber(): number }])[];
+      return {
+        uids: rows.map(([dest]) => dest.toNumber()),
+        weights: rows.map(([, value]) => value.toNumber()),
+      };
+    });
   }
 
   /** How subnet `netuid` takes weights: directly, by hash commit-reveal, or timelocked (unsupported here). */

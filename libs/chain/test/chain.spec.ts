@@ -5,7 +5,7 @@ import { Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { bnToU8a, compactToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ChainConnection,
   ChainErrorCode,
@@ -171,6 +171,28 @@ describe('metagraph', () => {
     const block = await connection.atBlock(viaRuntime.blockHash);
     const viaStorage = await metagraphFromStorage(block.api, 1);
     expect(viaStorage).toEqual(viaRuntime.neurons);
+  });
+
+  it('reads a given block of the current runtime through the same fast state_call path', async () => {
+    const latest = await client.metagraph(1);
+    const decorate = vi.spyOn(connection.api, 'at');
+    const send = vi.spyOn(connection, 'send');
+    try {
+      const byHash = await client.metagraph(1, latest.blockHash);
+      expect(byHash).toEqual(latest);
+      expect(byHash.source).toBe('runtime-api');
+      const versionChecks = (): number =>
+        send.mock.calls.filter(([method]) => method === 'state_getRuntimeVersion').length;
+      expect(versionChecks()).toBeLessThanOrEqual(1);
+      // The spec version of a block is kept: a repeated block costs no check.
+      const checks = versionChecks();
+      expect(await client.metagraph(1, latest.block)).toEqual(latest);
+      expect(versionChecks()).toBe(checks);
+      expect(decorate).not.toHaveBeenCalled();
+    } finally {
+      decorate.mockRestore();
+      send.mockRestore();
+    }
   });
 });
 

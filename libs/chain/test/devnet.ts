@@ -27,6 +27,8 @@ export interface DevnetOptions {
   blockTimeMs?: number;
   /** Written to a file and passed as DEVNET_SCENARIO. */
   scenario?: unknown;
+  /** DEVNET_STATE_PRUNING: blocks of state kept; every block's when left out. */
+  statePruning?: number;
 }
 
 export interface RunningDevnet {
@@ -46,6 +48,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<RunningD
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DEVNET_BLOCK_TIME_MS: String(options.blockTimeMs ?? 0),
+    DEVNET_STATE_PRUNING: options.statePruning === undefined ? 'archive' : String(options.statePruning),
   };
   if (options.scenario !== undefined) {
     const scenarioPath = join(folder, 'scenario.json');

@@ -68,6 +68,19 @@ export const demoMinerConfigSchema = z.object({
   DEMO_MINER_ERROR_RATE: describeVariable(decimal(0, 1).prefault('0'), {
     description: 'Share of answers the demo miner gets wrong on purpose (0 to 1).',
   }),
+  DEMO_MINER_FAILURE_RATE: describeVariable(decimal(0, 1).prefault('0'), {
+    description: 'Share of requests the demo miner answers with a 500 on purpose (0 to 1).',
+  }),
+  DEMO_MINER_LATENCY_MS: describeVariable(integer(0, 600_000).prefault('0'), {
+    description: 'Latency the demo miner adds to every answer, in ms.',
+  }),
+  DEMO_MINER_LATENCY_JITTER_MS: describeVariable(integer(0, 600_000).prefault('0'), {
+    description: 'Random extra latency on top of DEMO_MINER_LATENCY_MS, uniform from 0 to this, in ms.',
+  }),
+  DEMO_MINER_SEED: describeVariable(integer(0, 4_294_967_295).optional(), {
+    description: "Seed of the demo miner's randomness (errors, failures, jitter); unseeded when unset.",
+    example: '42',
+  }),
 });
 
 /** devnet: a local subtensor node. */
@@ -81,6 +94,23 @@ export const devnetConfigSchema = z.object({
       'Path of a scenario JSON file (subnets, neurons, stakes, axons); the built-in default when unset.',
     example: './devnet-scenario.json',
   }),
+  DEVNET_STATE_PRUNING: describeVariable(
+    z
+      .string({ error: 'is required' })
+      .transform((value, ctx) => {
+        const text = value.trim().toLowerCase();
+        if (text === 'archive') return undefined;
+        const blocks = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+        if (blocks >= 1 && blocks <= 1_000_000) return blocks;
+        ctx.addIssue({ code: 'custom', message: 'must be archive or a whole number from 1 to 1000000' });
+        return z.NEVER;
+      })
+      .prefault('archive'),
+    {
+      description:
+        'State kept: archive (every block) or the last N blocks, like a pruned node; older state reads fail.',
+    },
+  ),
   VSTACK_CACHE_DIR: describeVariable(z.string().min(1).optional(), {
     description:
       'Folder of the subtensor metadata cache (default: node_modules/.cache/vstack in the workspace).',

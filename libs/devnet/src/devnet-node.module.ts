@@ -24,6 +24,8 @@ export interface DevnetNodeModuleOptions {
   blockTimeMs: number;
   /** A scenario JSON file for genesis; the default scenario when left out. */
   scenarioPath?: string | undefined;
+  /** Blocks of state kept (a non-archive node); every block's state when left out. */
+  statePruning?: number | undefined;
   /** Folder of the subtensor metadata cache (default: the workspace's node_modules/.cache/vstack). */
   cacheDir?: string | undefined;
   logger: DevnetLogger;
@@ -70,13 +72,15 @@ export async function createDevnetNode(options: DevnetNodeModuleOptions): Promis
     material,
     blockTimeMs: options.blockTimeMs,
     scenario,
+    statePruning: options.statePruning,
     logger: options.logger,
   });
   const netuids = node.genesisScenario.subnets.map((subnet) => subnet.netuid).join(', ') || 'none';
   options.logger.info(
     `devnet node ready in ${Math.round(performance.now() - started)} ms: spec ${material.specVersion} ` +
       `(metadata v15), genesis ${node.chain.genesisHash}, netuids ${netuids}, ` +
-      (options.blockTimeMs > 0 ? `a block every ${options.blockTimeMs} ms` : 'instant seal'),
+      (options.blockTimeMs > 0 ? `a block every ${options.blockTimeMs} ms` : 'instant seal') +
+      (options.statePruning === undefined ? '' : `, state of the last ${options.statePruning} blocks kept`),
   );
   return node;
 }

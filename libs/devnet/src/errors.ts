@@ -3,6 +3,8 @@ export enum DevnetErrorCode {
   MetadataUnavailable = 'devnet_metadata_unavailable',
   /** A scenario (file or dev_applyScenario) does not match the schema or names keys that cannot be resolved. */
   InvalidScenario = 'devnet_invalid_scenario',
+  /** Node options out of range (e.g. statePruning below 1). */
+  InvalidOptions = 'devnet_invalid_options',
   /** The node was used after close(). */
   Closed = 'devnet_closed',
 }

@@ -31,6 +31,11 @@ export interface DevnetOptions {
   blockTimeMs?: number;
   /** The genesis scenario (a parsed scenario file); defaultScenario when left out. */
   scenario?: unknown;
+  /**
+   * Blocks of state kept, counting the head, like a non-archive node's `--state-pruning N`: reads at older
+   * blocks answer "State already discarded"; headers and hashes stay. Undefined keeps every block's state.
+   */
+  statePruning?: number | undefined;
   clock?: Clock;
   logger?: DevnetLogger;
 }
@@ -63,6 +68,7 @@ export class DevnetNode implements NodeOperations {
   readonly name = 'vstack-devnet';
   readonly version = '0.1.0';
   readonly genesisScenario: AppliedScenario;
+  readonly statePruning: number | undefined;
   private readonly rpc: JsonRpcHandler;
   private readonly sessions = new Set<RpcSession>();
   private readonly timer: NodeJS.Timeout | undefined;
@@ -73,9 +79,11 @@ export class DevnetNode implements NodeOperations {
     runtime: SubtensorRuntime,
     scenario: Scenario,
     private readonly blockTimeMs: number,
+    statePruning: number | undefined,
     clock: Clock,
     private readonly logger: DevnetLogger,
   ) {
+    this.statePruning = statePruning;
     this.chain = new Chain(runtime, new SubtensorLogic(), {
       clock,
       onApplied: (call, signer, block, error) => {
@@ -110,10 +118,18 @@ export class DevnetNode implements NodeOperations {
   static async create(options: DevnetOptions): Promise<DevnetNode> {
     const runtime = await SubtensorRuntime.load(options.material);
     const scenario = parseScenario(options.scenario ?? defaultScenario);
+    const pruning = options.statePruning;
+    if (pruning !== undefined && (!Number.isInteger(pruning) || pruning < 1)) {
+      throw new DevnetError(
+        DevnetErrorCode.InvalidOptions,
+        `statePruning must be a whole number of blocks from 1 (got ${pruning})`,
+      );
+    }
     return new DevnetNode(
       runtime,
       scenario,
       options.blockTimeMs ?? 0,
+      pruning,
       options.clock ?? systemClock,
       options.logger ?? silent,
     );
@@ -214,6 +230,11 @@ export class DevnetNode implements NodeOperations {
     return this.sealNow((storage) => {
       writeHyperparameters(storage, netuid, parsed.data);
     });
+  }
+
+  /** False when the node pruned the block's state (older than the last `statePruning` blocks). */
+  hasState(block: BlockRecord): boolean {
+    return this.statePruning === undefined || this.chain.head.number - block.number < this.statePruning;
   }
 
   private assertOpen(): void {

@@ -18,6 +18,8 @@ export interface NodeOperations {
   newBlocks(count: number): BlockRecord;
   applyScenario(input: unknown): unknown;
   setHyperparameters(netuid: number, input: unknown): BlockRecord;
+  /** False when state pruning discarded the block's state (its header stays). */
+  hasState(block: BlockRecord): boolean;
 }
 
 export type RpcMethod = (params: Params, session: RpcSession) => unknown;
@@ -31,6 +33,7 @@ const maxNewBlocks = 100_000;
 export function createRpcMethods(node: NodeOperations): Record<string, RpcMethod> {
   const { chain } = node;
 
+  // The block whose state a method reads: unknown blocks and pruned state answer as Substrate's state RPC does.
   const blockAt = (hash: Hex | undefined): BlockRecord => {
     if (hash === undefined) return chain.head;
     const block = chain.blockByHash(hash);
@@ -38,6 +41,12 @@ export function createRpcMethods(node: NodeOperations): Record<string, RpcMethod
       throw new RpcError(
         RpcErrorCode.ClientError,
         `Client error: UnknownBlock: Header was not found in the database: ${hash}`,
+      );
+    }
+    if (!node.hasState(block)) {
+      throw new RpcError(
+        RpcErrorCode.ClientError,
+        `Client error: UnknownBlock: State already discarded for ${block.hash}`,
       );
     }
     return block;
