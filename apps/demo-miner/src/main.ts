@@ -5,6 +5,6 @@ import { DemoMinerModule } from './demo-miner.module';
 await runService({
   service: 'demo-miner',
   schema: demoMinerConfigSchema,
-  module: () => DemoMinerModule,
+  module: (config) => DemoMinerModule.forRoot(config),
   usesRedis: false,
 });

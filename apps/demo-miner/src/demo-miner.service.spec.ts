@@ -1,0 +1,171 @@
+import {
+  type BuiltInTaskType,
+  computeReference,
+  DeterministicReferenceModel,
+  evaluateResponse,
+  mulberry32,
+  type RandomSource,
+  type ReferenceContext,
+  TaskTypeName,
+  taskTypes,
+} from '@vstack/protocol';
+import { RequestError } from '@vstack/runtime';
+import { describe, expect, it } from 'vitest';
+import { type DemoMinerBehaviour, DemoMinerService } from './demo-miner.service';
+import { DemoMinerError, DemoMinerErrorCode } from './errors';
+import type { Sleeper } from './ports';
+
+const context: ReferenceContext = { referenceModel: new DeterministicReferenceModel() };
+const honest: DemoMinerBehaviour = { errorRate: 0, failureRate: 0, latencyMs: 0, latencyJitterMs: 0 };
+
+class RecordingSleeper implements Sleeper {
+  readonly slept: number[] = [];
+  sleep(ms: number): Promise<void> {
+    this.slept.push(ms);
+    return Promise.resolve();
+  }
+}
+
+/** Plays back fixed draws, then 0.5 forever. */
+function scripted(...draws: number[]): RandomSource {
+  return () => draws.shift() ?? 0.5;
+}
+
+function miner(behaviour: Partial<DemoMinerBehaviour>, random: RandomSource = mulberry32(7)) {
+  const sleeper = new RecordingSleeper();
+  const service = new DemoMinerService({ ...honest, ...behaviour }, random, sleeper, context);
+  return { service, sleeper };
+}
+
+/** Accuracy of an answer per the protocol, against the validator's own reference; NaN when out of schema. */
+async function accuracyOf(taskType: BuiltInTaskType, request: unknown, answer: unknown): Promise<number> {
+  const reference = await computeReference(taskType, request, context);
+  const evaluation = evaluateResponse(taskType, { request, response: answer, reference });
+  return evaluation.valid ? evaluation.accuracy : Number.NaN;
+}
+
+describe('DemoMinerService', () => {
+  for (const taskType of taskTypes.all()) {
+    it(`answers ${taskType.name} exactly with error rate 0`, async () => {
+      const { service } = miner({ errorRate: 0 });
+      const challenges = mulberry32(11);
+      for (let i = 0; i < 25; i += 1) {
+        const request = taskType.generate(challenges);
+        const answer = await service.answer(taskType, request);
+        expect(await accuracyOf(taskType, request, answer)).toBe(1);
+      }
+    });
+
+    it(`answers ${taskType.name} wrongly, but in schema, with error rate 1`, async () => {
+      const { service } = miner({ errorRate: 1 });
+      const challenges = mulberry32(12);
+      for (let i = 0; i < 25; i += 1) {
+        const request = taskType.generate(challenges);
+        const answer = await service.answer(taskType, request);
+        expect(await accuracyOf(taskType, request, answer)).toBeLessThan(1);
+      }
+    });
+  }
+
+  it('gets arithmetic wrong by exactly one', async () => {
+    const { service } = miner({ errorRate: 1 });
+    const answer = await service.answer(taskTypes.get(TaskTypeName.Arithmetic), {
+      operation: 'multiply',
+      a: '123456789012345678901234567890',
+      b: '-3',
+    });
+    const right = -370370367037037036703703703670n;
+    const wrong = BigInt((answer as { result: string }).result);
+    expect([right - 1n, right + 1n]).toContain(wrong);
+  });
+
+  it('spoils about the configured share of answers, the same way for the same seed', async () => {
+    const taskType = taskTypes.get(TaskTypeName.Arithmetic);
+    const run = async () => {
+      const { service } = miner({ errorRate: 0.3 }, mulberry32(99));
+      const challenges = mulberry32(5);
+      const outcomes: number[] = [];
+      for (let i = 0; i < 400; i += 1) {
+        const request = taskType.generate(challenges);
+        outcomes.push(await accuracyOf(taskType, request, await service.answer(taskType, request)));
+      }
+      return outcomes;
+    };
+    const first = await run();
+    const wrong = first.filter((accuracy) => accuracy < 1).length;
+    expect(wrong).toBeGreaterThan(80);
+    expect(wrong).toBeLessThan(160);
+    expect(await run()).toEqual(first);
+  });
+
+  it('fails with a 500 on the failure roll and answers otherwise', async () => {
+    const taskType = taskTypes.get(TaskTypeName.Arithmetic);
+    const request = { operation: 'add', a: '2', b: '2' };
+    const failing = miner({ failureRate: 0.3 }, scripted(0.29));
+    const error = await failing.service.answer(taskType, request).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DemoMinerError);
+    expect(error).toMatchObject({ code: DemoMinerErrorCode.InjectedFailure, httpStatus: 500 });
+    const answering = miner({ failureRate: 0.3 }, scripted(0.3));
+    await expect(answering.service.answer(taskType, request)).resolves.toEqual({ result: '4' });
+    const always = miner({ failureRate: 1 });
+    await expect(always.service.answer(taskType, request)).rejects.toMatchObject({ httpStatus: 500 });
+  });
+
+  it('adds the base latency plus the jitter draw through the sleeper, and none when both are 0', async () => {
+    const taskType = taskTypes.get(TaskTypeName.Arithmetic);
+    const request = { operation: 'add', a: '1', b: '1' };
+    // Draws: failure, error, then jitter: 0.5 of [0, 50] is 25.
+    const slow = miner({ latencyMs: 100, latencyJitterMs: 50 }, scripted(0.9, 0.9, 0.5));
+    await slow.service.answer(taskType, request);
+    expect(slow.sleeper.slept).toEqual([125]);
+    const failing = miner({ latencyMs: 40, failureRate: 1 });
+    await expect(failing.service.answer(taskType, request)).rejects.toBeInstanceOf(DemoMinerError);
+    expect(failing.sleeper.slept).toEqual([40]);
+    const fast = miner({});
+    await fast.service.answer(taskType, request);
+    expect(fast.sleeper.slept).toEqual([]);
+  });
+
+  it('refuses a body that does not match the task type with a 400 naming the field', async () => {
+    const { service } = miner({});
+    const error = await service
+      .answer(taskTypes.get(TaskTypeName.Arithmetic), { operation: 'divide', a: '1', b: 'x' })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RequestError);
+    expect(error).toMatchObject({ httpStatus: 400 });
+    expect((error as RequestError).message).toContain('operation');
+    expect((error as RequestError).message).toContain('b:');
+  });
+
+  it('looks task types up by name and answers 404 for unknown ones', () => {
+    const { service } = miner({});
+    expect(service.taskType('summarization').name).toBe(TaskTypeName.Summarization);
+    expect(() => service.taskType('translation')).toThrow(
+      expect.objectContaining({ code: DemoMinerErrorCode.UnknownTaskType, httpStatus: 404 }),
+    );
+  });
+
+  it('takes the /inference task type from the header or the task_type field', () => {
+    const { service } = miner({});
+    expect(service.inferenceTaskType('arithmetic', {}).name).toBe(TaskTypeName.Arithmetic);
+    expect(service.inferenceTaskType(undefined, { task_type: 'text-generation' }).name).toBe(
+      TaskTypeName.TextGeneration,
+    );
+    expect(service.inferenceTaskType('arithmetic', { task_type: 'arithmetic' }).name).toBe(
+      TaskTypeName.Arithmetic,
+    );
+    for (const [header, body] of [
+      [undefined, {}],
+      [undefined, null],
+      ['', { task_type: 7 }],
+      ['arithmetic', { task_type: 'summarization' }],
+    ] as const) {
+      expect(() => service.inferenceTaskType(header, body)).toThrow(
+        expect.objectContaining({ code: DemoMinerErrorCode.MissingTaskType, httpStatus: 400 }),
+      );
+    }
+    expect(() => service.inferenceTaskType(undefined, { task_type: 'nope' })).toThrow(
+      expect.objectContaining({ code: DemoMinerErrorCode.UnknownTaskType }),
+    );
+  });
+});
