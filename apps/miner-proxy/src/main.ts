@@ -5,6 +5,6 @@ import { MinerProxyModule } from './miner-proxy.module';
 await runService({
   service: 'miner-proxy',
   schema: minerProxyConfigSchema,
-  module: () => MinerProxyModule,
+  module: (config, logger) => MinerProxyModule.forRoot(config, logger),
   usesRedis: true,
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { postgresVariables, redisVariables, serviceVariables } from './fragments';
-import { decimal, describeVariable, httpUrl, integer, wsUrl } from './variables';
+import { decimal, describeVariable, flag, httpUrl, integer, wsUrl } from './variables';
 
 /** sidecar: chain access and weight setting. */
 export const sidecarConfigSchema = z.object({
@@ -58,7 +58,99 @@ export const minerProxyConfigSchema = z.object({
     description: 'Subtensor node WebSocket endpoint (comma-separated for failover).',
   }),
   INFERENCE_SERVER_URL: describeVariable(httpUrl.prefault('http://127.0.0.1:8092'), {
-    description: "The miner's internal inference server.",
+    description: "The miner's internal inference server (/inference and /tasks/* go there).",
+  }),
+  TRAINING_SERVER_URL: describeVariable(httpUrl.optional(), {
+    description: "The miner's internal training server (/train goes there); /train answers 404 when unset.",
+    example: 'http://127.0.0.1:8093',
+  }),
+  PROXY_ROUTES: describeVariable(
+    z
+      .string()
+      .transform((value, ctx) => {
+        const routes: { prefix: string; upstream: string }[] = [];
+        for (const entry of value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)) {
+          const at = entry.indexOf('=');
+          const prefix = entry.slice(0, Math.max(at, 0));
+          const upstream = entry.slice(at + 1);
+          const reserved = ['/status', '/health', '/metrics'].some(
+            (name) => prefix === name || prefix.startsWith(`${name}/`),
+          );
+          if (at < 0 || !/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(prefix) || reserved) {
+            ctx.addIssue({ code: 'custom', message: `"${entry}" must be /path=http://host:port` });
+          } else if (!/^https?:\/\//.test(upstream) || !URL.canParse(upstream)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${entry}": ${upstream} must be an http:// or https:// URL`,
+            });
+          } else {
+            routes.push({ prefix, upstream });
+          }
+        }
+        return routes;
+      })
+      .optional(),
+    {
+      description:
+        'More public paths and the internal servers they go to, /path=url separated by commas; a path here replaces a default one.',
+      example: '/tasks/embedding=http://127.0.0.1:8094',
+    },
+  ),
+  NETUID: describeVariable(integer(0, 65_535).prefault('1'), {
+    description: 'Subnet whose metagraph decides which validators may call.',
+  }),
+  MINER_HOTKEY: describeVariable(z.string().min(1).optional(), {
+    description:
+      "The miner's hotkey: a dev URI (//Alice), a mnemonic or a 0x seed; else set MINER_WALLET_NAME and MINER_WALLET_HOTKEY.",
+    sensitive: true,
+    example: '//Dave',
+  }),
+  MINER_WALLET_NAME: describeVariable(z.string().min(1).optional(), {
+    description: 'Bittensor wallet that holds the hotkey (used when MINER_HOTKEY is unset).',
+    example: 'miner',
+  }),
+  MINER_WALLET_HOTKEY: describeVariable(z.string().min(1).prefault('default'), {
+    description: 'Hotkey name inside the wallet.',
+  }),
+  MINER_WALLET_PATH: describeVariable(z.string().min(1).prefault('~/.bittensor/wallets'), {
+    description: 'Folder of the Bittensor wallets.',
+  }),
+  EPISTULA_MAX_AGE_MS: describeVariable(integer(0, 600_000).prefault('8000'), {
+    description: 'How old a request timestamp may be, in ms.',
+  }),
+  EPISTULA_MAX_FUTURE_MS: describeVariable(integer(0, 600_000).prefault('2000'), {
+    description: 'How far ahead of this clock a request timestamp may be, in ms.',
+  }),
+  REQUIRE_VALIDATOR_PERMIT: describeVariable(flag.prefault('true'), {
+    description: 'Refuse signers without a validator permit (403).',
+  }),
+  MIN_VALIDATOR_STAKE: describeVariable(
+    z
+      .string({ error: 'is required' })
+      .regex(/^\d+$/, 'must be a whole number of rao')
+      .transform((value) => BigInt(value))
+      .prefault('0'),
+    { description: 'Refuse signers with less stake, in rao (1 TAO = 1000000000 rao) (403).' },
+  ),
+  MAX_BODY_BYTES: describeVariable(integer(0, 1_073_741_824).prefault('1048576'), {
+    description: 'Largest request body forwarded, in bytes (413 above).',
+  }),
+  METAGRAPH_MAX_AGE_BLOCKS: describeVariable(integer(1, 100_000).prefault('25'), {
+    description:
+      'Requests are refused with 503 metagraph_stale when the cached metagraph is older than this many blocks (12 s each).',
+  }),
+  RATE_LIMIT_PER_1K_TAO_PER_MINUTE: describeVariable(decimal(0, 1_000_000).prefault('600'), {
+    description:
+      "Requests a validator may send per minute for each 1000 TAO of its stake (bursts up to one minute's worth); 0 turns the limit off.",
+  }),
+  RATE_LIMIT_MIN_PER_MINUTE: describeVariable(decimal(0, 1_000_000).prefault('60'), {
+    description: 'Requests per minute every accepted validator gets at least, whatever its stake.',
+  }),
+  UPSTREAM_TIMEOUT_MS: describeVariable(integer(1, 3_600_000).prefault('60000'), {
+    description: 'How long to wait for the upstream response headers, and between body chunks, before 504.',
   }),
 });
 

@@ -1,0 +1,4 @@
+/** The SS58 address of the miner's hotkey: requests must be signed for it. */
+export const MINER_HOTKEY_ADDRESS = Symbol('miner-proxy:hotkey-address');
+export const REPLAY_CACHE = Symbol('miner-proxy:replay-cache');
+export const PROXY_SERVICE = Symbol('miner-proxy:proxy-service');
