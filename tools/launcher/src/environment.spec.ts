@@ -50,6 +50,21 @@ describe('appEnvironment', () => {
     });
   });
 
+  it("gives the miner proxy the local chain's miner hotkey unless the user chose one or another chain", () => {
+    expect(appEnvironment('miner-proxy', {}, run)['MINER_HOTKEY']).toBe('//Dave');
+    expect(appEnvironment('gateway', {}, run)['MINER_HOTKEY']).toBeUndefined();
+    expect(appEnvironment('miner-proxy', { MINER_HOTKEY: '//Eve' }, run)['MINER_HOTKEY']).toBe('//Eve');
+    expect(
+      appEnvironment('miner-proxy', { MINER_WALLET_NAME: 'miner' }, run)['MINER_HOTKEY'],
+    ).toBeUndefined();
+    const finney = appEnvironment(
+      'miner-proxy',
+      { SUBTENSOR_URL: 'wss://entrypoint-finney.opentensor.ai' },
+      run,
+    );
+    expect(finney['MINER_HOTKEY']).toBeUndefined();
+  });
+
   it('asks for colours when the launcher writes to a terminal', () => {
     expect(appEnvironment('gateway', {}, { ...run, colour: true })['FORCE_COLOR']).toBe('1');
   });

@@ -13,6 +13,9 @@ export interface RunSettings {
   colour: boolean;
 }
 
+/** The hotkey of the devnet default scenario's first miner, whose axon is the miner proxy's default port. */
+export const LOCAL_MINER_HOTKEY = '//Dave';
+
 /** A random token long enough for the stack's bearer tokens (at least 16 characters). */
 export function generateToken(): string {
   return randomBytes(24).toString('base64url');
@@ -43,6 +46,17 @@ export function appEnvironment(app: string, base: Environment, run: RunSettings)
   const minerPort = run.ports.get('demo-miner');
   if (minerPort !== undefined && !base['INFERENCE_SERVER_URL']) {
     env['INFERENCE_SERVER_URL'] = `http://127.0.0.1:${minerPort}`;
+  }
+  // On the local chain the miner proxy speaks for //Dave, the default scenario's first miner; a hotkey or
+  // wallet the user set wins, and against any other chain the proxy asks for one.
+  if (
+    app === 'miner-proxy' &&
+    devnetPort !== undefined &&
+    !base['SUBTENSOR_URL'] &&
+    !base['MINER_HOTKEY'] &&
+    !base['MINER_WALLET_NAME']
+  ) {
+    env['MINER_HOTKEY'] = LOCAL_MINER_HOTKEY;
   }
   if (run.colour && base['FORCE_COLOR'] === undefined) env['FORCE_COLOR'] = '1';
   return env;
