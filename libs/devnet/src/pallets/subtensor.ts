@@ -143,7 +143,7 @@ export class SubtensorLogic implements RuntimeLogic {
 
   dispatch(context: DispatchContext, call: CallInfo): void {
     const handler = this.calls[`${call.section}.${call.method}`];
-    if (!handler) throw new Error(`${call.section}.${call.method} is not implemented`);
+    if (!handler) throw new Error(`the devnet does not support ${call.section}.${call.method}`);
     handler(context, call);
   }
 
