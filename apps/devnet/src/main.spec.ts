@@ -1,24 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { subtensorSignedExtensions } from '@vstack/devnet';
+import { freePort } from '@vstack/local-infra';
+import { buildApp, workspaceRoot } from '@vstack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const workspaceRoot = resolve(import.meta.dirname, '../../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolvePromise(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  });
-}
 
 describe('the built devnet app', () => {
   let child: ChildProcess;
@@ -27,15 +13,7 @@ describe('the built devnet app', () => {
   let startedMs: number;
 
   beforeAll(async () => {
-    const build = spawnSync(
-      process.execPath,
-      ['tools/build.mjs', '--project', 'apps/devnet', '--entry', 'src/main.ts'],
-      {
-        cwd: workspaceRoot,
-        encoding: 'utf8',
-      },
-    );
-    if (build.status !== 0) throw new Error(`building the devnet failed: ${build.stderr}`);
+    buildApp('devnet');
     port = await freePort();
     const started = performance.now();
     child = spawn(process.execPath, [join(workspaceRoot, 'dist/apps/devnet/main.js')], {

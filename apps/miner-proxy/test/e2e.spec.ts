@@ -1,8 +1,13 @@
 import { loadHotkey } from '@vstack/chain';
 import { signEpistulaRequest } from '@vstack/epistula';
-import { deleteRedisKeysWithPrefix, uniqueTestName } from '@vstack/testing';
+import {
+  buildApp,
+  deleteRedisKeysWithPrefix,
+  type RunningApp,
+  startApp,
+  uniqueTestName,
+} from '@vstack/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, type RunningApp, startApp } from './processes';
 
 // The validator side signs with //Alice; the proxy (hotkey //Dave) checks her against the devnet's metagraph and
 // forwards to the demo miner.
@@ -13,17 +18,12 @@ describe('miner-proxy end to end: devnet, demo miner, proxy', () => {
 
   beforeAll(async () => {
     for (const name of ['devnet', 'demo-miner', 'miner-proxy']) buildApp(name);
-    const devnet = await startApp('devnet', { DEVNET_BLOCK_TIME_MS: '0' }, async (port) => {
-      return (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok;
-    });
+    const devnet = await startApp('devnet', { env: { DEVNET_BLOCK_TIME_MS: '0' } });
     running.push(devnet);
-    const miner = await startApp('demo-miner', {}, async (port) => {
-      return (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok;
-    });
+    const miner = await startApp('demo-miner');
     running.push(miner);
-    const proxy = await startApp(
-      'miner-proxy',
-      {
+    const proxy = await startApp('miner-proxy', {
+      env: {
         REDIS_URL: inject('redisUrl'),
         REDIS_PREFIX: prefix,
         MINER_HOTKEY: '//Dave',
@@ -32,8 +32,8 @@ describe('miner-proxy end to end: devnet, demo miner, proxy', () => {
         INFERENCE_SERVER_URL: `http://127.0.0.1:${miner.port}`,
         RATE_LIMIT_PER_1K_TAO_PER_MINUTE: '0',
       },
-      async (port) => (await fetch(`http://127.0.0.1:${port}/status`)).ok,
-    );
+      ready: async (port) => (await fetch(`http://127.0.0.1:${port}/status`)).ok,
+    });
     running.push(proxy);
     proxyUrl = `http://127.0.0.1:${proxy.port}`;
   }, 180_000);

@@ -1,24 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { OutputTail, describeExit, freePort, processEnded, terminate, waitFor } from '@vstack/local-infra';
+import { join } from 'node:path';
+import { buildApp, startApp } from '@vstack/testing';
 
 // Starts the real devnet (apps/devnet, built by tools/build.mjs) as a child process for the integration tests.
 
-export const workspaceRoot = resolve(import.meta.dirname, '../../..');
-const devnetMain = join(workspaceRoot, 'dist/apps/devnet/main.js');
-
 /** Builds apps/devnet into dist/apps/devnet/main.js. */
 export function buildDevnet(): void {
-  const result = spawnSync(
-    process.execPath,
-    ['tools/build.mjs', '--project', 'apps/devnet', '--entry', 'src/main.ts'],
-    { cwd: workspaceRoot, encoding: 'utf8' },
-  );
-  if (result.status !== 0) {
-    throw new Error(`building the devnet failed: ${result.stderr || result.stdout}`);
-  }
+  buildApp('devnet');
 }
 
 export interface DevnetOptions {
@@ -40,56 +29,32 @@ export interface RunningDevnet {
 
 /** Spawns the devnet on a free (or the given) port and waits for /health/ready. */
 export async function startDevnet(options: DevnetOptions = {}): Promise<RunningDevnet> {
-  const port = options.port ?? (await freePort());
   const folder = await mkdtemp(join(tmpdir(), 'vstack-chain-devnet-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    DEVNET_BLOCK_TIME_MS: String(options.blockTimeMs ?? 0),
-    DEVNET_STATE_PRUNING: options.statePruning === undefined ? 'archive' : String(options.statePruning),
-  };
+  let scenarioPath: string | undefined;
   if (options.scenario !== undefined) {
-    const scenarioPath = join(folder, 'scenario.json');
+    scenarioPath = join(folder, 'scenario.json');
     await writeFile(scenarioPath, JSON.stringify(options.scenario));
-    env['DEVNET_SCENARIO'] = scenarioPath;
-  } else {
-    delete env['DEVNET_SCENARIO'];
   }
-  const child = spawn(process.execPath, [devnetMain], {
-    cwd: workspaceRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = new OutputTail();
-  child.stdout.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
-  const ended = processEnded(child);
-  let exited: string | undefined;
-  void ended.then((exit) => {
-    exited = describeExit(exit);
-  });
-  const stop = async (): Promise<void> => {
-    await terminate(child, ended, 3_000);
-    await rm(folder, { recursive: true, force: true });
-  };
   try {
-    await waitFor(
-      async () => {
-        if (exited !== undefined) throw new Error(`the devnet exited (${exited}): ${output.toString()}`);
-        const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
-        return response.ok;
+    const app = await startApp('devnet', {
+      ...(options.port === undefined ? {} : { port: options.port }),
+      timeoutMs: 20_000,
+      env: {
+        DEVNET_BLOCK_TIME_MS: String(options.blockTimeMs ?? 0),
+        DEVNET_STATE_PRUNING: options.statePruning === undefined ? 'archive' : String(options.statePruning),
+        DEVNET_SCENARIO: scenarioPath,
       },
-      { timeoutMs: 20_000, intervalMs: 50, description: `the devnet on port ${port}` },
-    );
+    });
+    return {
+      port: app.port,
+      url: `ws://127.0.0.1:${app.port}`,
+      stop: async () => {
+        await app.stop();
+        await rm(folder, { recursive: true, force: true });
+      },
+    };
   } catch (error) {
-    await stop();
-    throw new Error(`the devnet did not become ready: ${output.toString()}`, { cause: error });
+    await rm(folder, { recursive: true, force: true });
+    throw error;
   }
-  return { port, url: `ws://127.0.0.1:${port}`, stop };
 }

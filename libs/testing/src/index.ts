@@ -3,3 +3,4 @@ export * from './postgres-schema';
 export * from './provided-context';
 export * from './redis-keys';
 export * from './services';
+export * from './processes';

@@ -1,10 +1,9 @@
 import { appNames } from '@vstack/config';
-import { spawn, spawnSync } from 'node:child_process';
+import { buildApp, workspaceRoot } from '@vstack/testing';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const workspaceRoot = resolve(import.meta.dirname, '../../..');
 
 function runApp(app: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
@@ -30,15 +29,7 @@ describe('starting an app with a bad environment', () => {
   beforeAll(() => {
     for (const app of appNames) {
       if (!existsSync(join(workspaceRoot, 'apps', app, 'src/main.ts'))) continue;
-      const build = spawnSync(
-        process.execPath,
-        ['tools/build.mjs', '--project', `apps/${app}`, '--entry', 'src/main.ts'],
-        {
-          cwd: workspaceRoot,
-          encoding: 'utf8',
-        },
-      );
-      if (build.status !== 0) throw new Error(`building ${app} failed: ${build.stderr}`);
+      buildApp(app);
     }
   }, 120_000);
 
