@@ -1,5 +1,5 @@
 import type { MinerProxyConfig } from '@vstack/config';
-import { type HotkeySource, loadHotkey } from '@vstack/chain';
+import { type HotkeySource, hotkeySourceFromSecret, loadHotkey } from '@vstack/chain';
 import { MinerProxyError, MinerProxyErrorCode } from './errors';
 
 /** Where the miner's hotkey comes from: MINER_HOTKEY (dev URI, seed or mnemonic) or a Bittensor wallet. */
@@ -10,11 +10,7 @@ export function hotkeySourceOf(
   >,
 ): HotkeySource {
   const secret = config.MINER_HOTKEY?.trim();
-  if (secret) {
-    if (/^0x[0-9a-fA-F]{64}$/.test(secret)) return { kind: 'seed', seed: secret };
-    if (secret.includes('//') || secret.includes('/')) return { kind: 'uri', uri: secret };
-    return { kind: 'mnemonic', mnemonic: secret };
-  }
+  if (secret) return hotkeySourceFromSecret(secret);
   if (config.MINER_WALLET_NAME) {
     return {
       kind: 'wallet',

@@ -20,6 +20,14 @@ export type HotkeySource =
   | { kind: 'uri'; uri: string }
   | { kind: 'wallet'; name: string; hotkey: string; path?: string };
 
+/** Reads a hotkey secret as operators write it: a 0x seed, a dev URI (//Alice) or a mnemonic. */
+export function hotkeySourceFromSecret(secret: string): HotkeySource {
+  const text = secret.trim();
+  if (/^0x[0-9a-fA-F]{64}$/.test(text)) return { kind: 'seed', seed: text };
+  if (text.includes('/')) return { kind: 'uri', uri: text };
+  return { kind: 'mnemonic', mnemonic: text };
+}
+
 export interface LoadHotkeyOptions {
   ss58Format?: number;
   /** Reads a wallet file; the file system by default. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainConnection, SubtensorClient, isDiscardedStateError, type ArchiveFallback } from '../src/index';
-import { startDevnet, type RunningDevnet } from './devnet';
+import { startDevnet, type RunningDevnet } from '@vstack/testing';
 
 // The archive endpoint against two devnets: a pruned main node (the state of its last 5 blocks) and an
 // archive node with the same default scenario. The two chains share genesis and block numbers but not the

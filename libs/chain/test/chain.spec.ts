@@ -18,7 +18,7 @@ import {
   metagraphFromStorage,
   type Neuron,
 } from '../src/index';
-import { startDevnet, type RunningDevnet } from './devnet';
+import { startDevnet, type RunningDevnet } from '@vstack/testing';
 
 // Integration tests against the real devnet (apps/devnet) over a real WebSocket.
 

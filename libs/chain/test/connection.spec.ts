@@ -10,7 +10,7 @@ import {
   isChainError,
   type ConnectionState,
 } from '../src/index';
-import { startDevnet, type RunningDevnet } from './devnet';
+import { startDevnet, type RunningDevnet } from '@vstack/testing';
 
 // Connection life against real devnet processes: failover, reconnect after a restart, nonces under load.
 

@@ -1,4 +1,4 @@
-import { buildDevnet } from './devnet';
+import { buildDevnet } from '@vstack/testing';
 
 /** Builds the devnet once for all integration test files. */
 export default function setup(): void {

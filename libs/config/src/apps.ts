@@ -1,14 +1,70 @@
 import { z } from 'zod';
 import { postgresVariables, redisVariables, serviceVariables } from './fragments';
-import { decimal, describeVariable, flag, httpUrl, integer, wsUrl } from './variables';
+import {
+  decimal,
+  describeVariable,
+  flag,
+  httpUrl,
+  integer,
+  netuidList,
+  sidecarIdentities,
+  wsUrl,
+  wsUrls,
+} from './variables';
 
 /** sidecar: chain access and weight setting. */
 export const sidecarConfigSchema = z.object({
   ...serviceVariables(3001),
   ...redisVariables,
   ...postgresVariables,
-  SUBTENSOR_URL: describeVariable(wsUrl.prefault('ws://127.0.0.1:9944'), {
+  SUBTENSOR_URL: describeVariable(wsUrls.prefault('ws://127.0.0.1:9944'), {
     description: 'Subtensor node WebSocket endpoint (comma-separated for failover).',
+  }),
+  SUBTENSOR_ARCHIVE_URL: describeVariable(wsUrl.optional(), {
+    description:
+      'Archive node for blocks the main node no longer holds (older than SIDECAR_ARCHIVE_CUTOFF_BLOCKS).',
+    example: 'wss://archive.chain.opentensor.ai:443',
+  }),
+  SIDECAR_ARCHIVE_CUTOFF_BLOCKS: describeVariable(integer(1, 1_000_000).prefault('300'), {
+    description: 'Reads of blocks older than this many blocks go to the archive node.',
+  }),
+  SIDECAR_IDENTITIES: describeVariable(sidecarIdentities.prefault('[]'), {
+    description:
+      'Validator wallets the sidecar sets weights for, as JSON: [{"name","netuid","token","hotkey"}] where hotkey is a dev URI, ' +
+      'mnemonic or 0x seed, or "wallet" and "walletHotkey" name a Bittensor wallet instead.',
+    sensitive: true,
+    example: '[{"name":"sn1","netuid":1,"token":"change-me-to-a-long-token","hotkey":"//Alice"}]',
+  }),
+  SIDECAR_OPEN_ACCESS_TOKEN: describeVariable(
+    z.string().min(16, 'must be at least 16 characters').optional(),
+    {
+      description:
+        'Bearer token for the read routes (neurons, validators, blocks); read routes need an identity token when unset.',
+      sensitive: true,
+      example: 'change-me-to-a-long-read-token',
+    },
+  ),
+  SIDECAR_WALLET_PATH: describeVariable(z.string().min(1).prefault('~/.bittensor/wallets'), {
+    description: 'Folder of the Bittensor wallets that identities with "wallet" name.',
+  }),
+  SIDECAR_NETUIDS: describeVariable(netuidList.prefault(''), {
+    description: "Subnets to keep cached besides the identities' own, separated by commas.",
+    example: '1,2',
+  }),
+  SIDECAR_STALE_SOFT_BLOCKS: describeVariable(integer(1, 1_000_000).prefault('100'), {
+    description: 'Past this many blocks behind the chain, reads carry a warning header.',
+  }),
+  SIDECAR_STALE_HARD_BLOCKS: describeVariable(integer(1, 1_000_000).prefault('150'), {
+    description: 'Past this many blocks behind the chain, reads fail with 503 instead of serving old data.',
+  }),
+  SIDECAR_REQUEST_TIMEOUT_MS: describeVariable(integer(1, 300_000).prefault('60000'), {
+    description: 'Default request timeout; a request may ask for another with X-Timeout-Ms (at most 300000).',
+  }),
+  SIDECAR_WEIGHTS_ATTEMPT_TIMEOUT_MS: describeVariable(integer(1_000, 600_000).prefault('120000'), {
+    description: 'How long one attempt to put weights on chain may take.',
+  }),
+  SIDECAR_WEIGHTS_RETRY_DELAY_MS: describeVariable(integer(0, 600_000).prefault('2000'), {
+    description: 'First delay between weights attempts; it doubles up to 60 s, until the epoch ends.',
   }),
 });
 

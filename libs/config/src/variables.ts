@@ -37,6 +37,91 @@ export const wsUrl = z
   .string({ error: 'is required' })
   .refine((value) => /^wss?:\/\//.test(value) && URL.canParse(value), 'must be a ws:// or wss:// URL');
 
+/** One or more ws(s) URLs separated by commas, in order of preference. */
+export const wsUrls = z.string({ error: 'is required' }).transform((value, ctx) => {
+  const urls = value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  if (urls.length === 0)
+    ctx.addIssue({ code: 'custom', message: 'must name at least one ws:// or wss:// URL' });
+  for (const url of urls) {
+    if (!/^wss?:\/\//.test(url) || !URL.canParse(url)) {
+      ctx.addIssue({ code: 'custom', message: `"${url}" must be a ws:// or wss:// URL` });
+    }
+  }
+  return urls;
+});
+
+/** Subnet ids separated by commas (empty for none). */
+export const netuidList = z.string({ error: 'is required' }).transform((value, ctx) => {
+  const netuids: number[] = [];
+  for (const part of value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const netuid = /^\d+$/.test(part) ? Number(part) : Number.NaN;
+    if (netuid >= 0 && netuid <= 65_535) netuids.push(netuid);
+    else ctx.addIssue({ code: 'custom', message: `"${part}" must be a netuid from 0 to 65535` });
+  }
+  return [...new Set(netuids)];
+});
+
+const identityName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -');
+
+/** One validator wallet the sidecar acts for. */
+export const sidecarIdentitySchema = z
+  .object({
+    name: identityName,
+    netuid: z.number().int().min(0).max(65_535),
+    token: z.string().min(16, 'must be at least 16 characters'),
+    /** A dev URI (//Alice), a mnemonic or a 0x seed. */
+    hotkey: z.string().min(1).optional(),
+    /** A Bittensor wallet's name (used when hotkey is absent). */
+    wallet: z.string().min(1).optional(),
+    walletHotkey: z.string().min(1).default('default'),
+  })
+  .strict()
+  .refine((identity) => identity.hotkey !== undefined || identity.wallet !== undefined, {
+    message: 'needs "hotkey" or "wallet"',
+  });
+
+export type SidecarIdentity = z.output<typeof sidecarIdentitySchema>;
+
+/** The sidecar's identities, as a JSON array; names and tokens must be unique. */
+export const sidecarIdentities = z.string({ error: 'is required' }).transform((value, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of identities' });
+    return z.NEVER;
+  }
+  const result = z.array(sidecarIdentitySchema).safeParse(parsed);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      // Never echo the input: it holds tokens and secrets.
+      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'} ${issue.message}` });
+    }
+    return z.NEVER;
+  }
+  const names = new Set<string>();
+  const tokens = new Set<string>();
+  for (const identity of result.data) {
+    if (names.has(identity.name))
+      ctx.addIssue({ code: 'custom', message: `identity "${identity.name}" appears twice` });
+    if (tokens.has(identity.token)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `identity "${identity.name}" shares its token with another identity`,
+      });
+    }
+    names.add(identity.name);
+    tokens.add(identity.token);
+  }
+  return result.data;
+});
+
 /** A TCP port given as a string of digits. */
 export const port = z
   .string({ error: 'is required' })

@@ -4,3 +4,4 @@ export * from './provided-context';
 export * from './redis-keys';
 export * from './services';
 export * from './processes';
+export * from './devnet';

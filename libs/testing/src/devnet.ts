@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, startApp } from '@vstack/testing';
+import { buildApp, startApp } from './processes';
 
 // Starts the real devnet (apps/devnet, built by tools/build.mjs) as a child process for the integration tests.
 
@@ -29,7 +29,7 @@ export interface RunningDevnet {
 
 /** Spawns the devnet on a free (or the given) port and waits for /health/ready. */
 export async function startDevnet(options: DevnetOptions = {}): Promise<RunningDevnet> {
-  const folder = await mkdtemp(join(tmpdir(), 'vstack-chain-devnet-'));
+  const folder = await mkdtemp(join(tmpdir(), 'vstack-devnet-'));
   let scenarioPath: string | undefined;
   if (options.scenario !== undefined) {
     scenarioPath = join(folder, 'scenario.json');
