@@ -1,0 +1,2 @@
+/** Injection tokens of the sidecar. */
+export const SIDECAR_CONFIG = Symbol('sidecar:config');

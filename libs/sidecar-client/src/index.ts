@@ -1,0 +1,4 @@
+/**
+ * @vstack/sidecar-client: the sidecar's REST API (paths, shapes, error codes) and a typed client for it.
+ */
+export * from './api';
