@@ -6,11 +6,14 @@ const run: RunSettings = {
   databaseUrl: 'postgres://postgres@127.0.0.1:41001/postgres',
   metricsToken: 'metrics-token-0123456789',
   gatewayAdminToken: 'admin-token-0123456789',
+  sidecarToken: 'sidecar-token-0123456789',
+  sidecarReadToken: 'sidecar-read-token-0123456789',
   ports: new Map([
     ['devnet', 9944],
     ['demo-miner', 8092],
     ['miner-proxy', 8091],
     ['gateway', 3000],
+    ['sidecar', 3001],
   ]),
   colour: false,
 };
@@ -63,6 +66,19 @@ describe('appEnvironment', () => {
       run,
     );
     expect(finney['MINER_HOTKEY']).toBeUndefined();
+  });
+
+  it("gives the sidecar the local chain's first validator as its identity unless the user chose one or another chain", () => {
+    const local = appEnvironment('sidecar', {}, run);
+    expect(JSON.parse(local['SIDECAR_IDENTITIES'] ?? '[]')).toEqual([
+      { name: 'validator', netuid: 1, hotkey: '//Alice', token: run.sidecarToken },
+    ]);
+    expect(local['SIDECAR_OPEN_ACCESS_TOKEN']).toBe(run.sidecarReadToken);
+    expect(appEnvironment('gateway', {}, run)['SIDECAR_IDENTITIES']).toBeUndefined();
+    const own = '[{"name":"mine","netuid":2,"token":"my-own-token-0123456789","hotkey":"//Bob"}]';
+    expect(appEnvironment('sidecar', { SIDECAR_IDENTITIES: own }, run)['SIDECAR_IDENTITIES']).toBe(own);
+    const finney = appEnvironment('sidecar', { SUBTENSOR_URL: 'wss://entrypoint-finney.opentensor.ai' }, run);
+    expect(finney['SIDECAR_IDENTITIES']).toBeUndefined();
   });
 
   it('asks for colours when the launcher writes to a terminal', () => {

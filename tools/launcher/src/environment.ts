@@ -8,6 +8,10 @@ export interface RunSettings {
   databaseUrl: string;
   metricsToken: string;
   gatewayAdminToken: string;
+  /** Bearer token of the sidecar's local validator identity (//Alice on netuid 1 of the local chain). */
+  sidecarToken: string;
+  /** Bearer token of the sidecar's read routes. */
+  sidecarReadToken: string;
   ports: ReadonlyMap<string, number>;
   /** Ask the apps' pretty logger for colours although their output goes through a pipe. */
   colour: boolean;
@@ -15,6 +19,9 @@ export interface RunSettings {
 
 /** The hotkey of the devnet default scenario's first miner, whose axon is the miner proxy's default port. */
 export const LOCAL_MINER_HOTKEY = '//Dave';
+
+/** The sidecar's identity on the local chain: the default scenario's first validator. */
+export const LOCAL_VALIDATOR = { name: 'validator', netuid: 1, hotkey: '//Alice' } as const;
 
 /** A random token long enough for the stack's bearer tokens (at least 16 characters). */
 export function generateToken(): string {
@@ -57,6 +64,14 @@ export function appEnvironment(app: string, base: Environment, run: RunSettings)
     !base['MINER_WALLET_NAME']
   ) {
     env['MINER_HOTKEY'] = LOCAL_MINER_HOTKEY;
+  }
+  // On the local chain the sidecar sets weights as //Alice, the default scenario's first validator.
+  const onLocalChain = devnetPort !== undefined && !base['SUBTENSOR_URL'];
+  if (app === 'sidecar' && onLocalChain && !base['SIDECAR_IDENTITIES']) {
+    env['SIDECAR_IDENTITIES'] = JSON.stringify([{ ...LOCAL_VALIDATOR, token: run.sidecarToken }]);
+  }
+  if (app === 'sidecar' && !base['SIDECAR_OPEN_ACCESS_TOKEN']) {
+    env['SIDECAR_OPEN_ACCESS_TOKEN'] = run.sidecarReadToken;
   }
   if (run.colour && base['FORCE_COLOR'] === undefined) env['FORCE_COLOR'] = '1';
   return env;

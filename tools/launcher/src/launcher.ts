@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { describeExit, type PrivateService } from '@vstack/local-infra';
 import { defaultPortOf, keepsRecordsInPostgres, type LaunchableApp, selectApps, startTiers } from './apps';
-import { appEnvironment, type Environment, generateToken, redactUrl, type RunSettings } from './environment';
+import {
+  appEnvironment,
+  type Environment,
+  generateToken,
+  LOCAL_VALIDATOR,
+  redactUrl,
+  type RunSettings,
+} from './environment';
 import { waitUntilReady } from './health';
 import type { LauncherOptions } from './options';
 import { type OutputSink, PrefixedOutput } from './output';
@@ -136,6 +143,8 @@ export async function runLauncher(options: LauncherOptions, deps: LauncherDeps):
       databaseUrl,
       metricsToken: setting('METRICS_TOKEN') ?? generateToken(),
       gatewayAdminToken: setting('GATEWAY_ADMIN_TOKEN') ?? generateToken(),
+      sidecarToken: generateToken(),
+      sidecarReadToken: setting('SIDECAR_OPEN_ACCESS_TOKEN') ?? generateToken(),
       ports,
       colour: deps.colour,
     };
@@ -239,6 +248,22 @@ function describeRun(
             'GATEWAY_ADMIN_TOKEN',
             env['GATEWAY_ADMIN_TOKEN'] ? '(from your environment)' : run.gatewayAdminToken,
           ],
+        ]
+      : []),
+    ...(apps.some((app) => app.name === 'sidecar')
+      ? [
+          [
+            'SIDECAR_OPEN_ACCESS_TOKEN',
+            env['SIDECAR_OPEN_ACCESS_TOKEN'] ? '(from your environment)' : run.sidecarReadToken,
+          ],
+          ...(apps.some((app) => app.name === 'devnet') && !env['SUBTENSOR_URL'] && !env['SIDECAR_IDENTITIES']
+            ? [
+                [
+                  `sidecar identity "${LOCAL_VALIDATOR.name}"`,
+                  `${LOCAL_VALIDATOR.hotkey}, token ${run.sidecarToken}`,
+                ],
+              ]
+            : []),
         ]
       : []),
   ]);
