@@ -8,4 +8,5 @@ export * from './rpc-client';
 export * from './scoring.contracts';
 export * from './sidecar.contracts';
 export * from './transport';
+export * from './validator.contracts';
 export * from './wire';

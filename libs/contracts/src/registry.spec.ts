@@ -12,6 +12,7 @@ import {
 } from './registry';
 import { scoringRpc } from './scoring.contracts';
 import { neuronSchema, sidecarEvents, sidecarRpc } from './sidecar.contracts';
+import { validatorEvents } from './validator.contracts';
 
 const hotkey = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
 const coldkey = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
@@ -35,7 +36,7 @@ const neuron = {
 
 describe('contract registry', () => {
   it('gives every pattern exactly one owner: no pattern is defined twice or is both a request and an event', () => {
-    const groups = [sidecarRpc, managingRpc, scoringRpc, sidecarEvents];
+    const groups = [sidecarRpc, managingRpc, scoringRpc, sidecarEvents, validatorEvents];
     const defined = groups.flatMap((group) => Object.keys(group));
     expect(new Set(defined).size).toBe(defined.length);
     expect(Object.keys(rpcContracts).length + Object.keys(eventContracts).length).toBe(defined.length);

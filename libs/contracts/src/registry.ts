@@ -3,6 +3,7 @@ import type { EventContract, RpcContract } from './define';
 import { managingRpc } from './managing.contracts';
 import { scoringRpc } from './scoring.contracts';
 import { sidecarEvents, sidecarRpc } from './sidecar.contracts';
+import { validatorEvents } from './validator.contracts';
 
 // Message and event patterns are stored data: they are the Redis channel names that running services of
 // different versions share, and dashboards and alerts refer to them. NEVER rename one; add a new pattern and
@@ -18,6 +19,7 @@ export const rpcContracts = {
 /** Every event pattern of the stack (broadcasts), by pattern. */
 export const eventContracts = {
   ...sidecarEvents,
+  ...validatorEvents,
 } as const satisfies Record<string, EventContract>;
 
 /** An RPC message pattern, e.g. `miners.select`. */

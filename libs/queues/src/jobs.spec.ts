@@ -13,12 +13,19 @@ import {
 
 describe('job catalogue', () => {
   it('keeps the stored queue and job names (they are in Redis keys and stored jobs)', () => {
-    expect(Object.values(QueueName)).toEqual(['organic-tasks', 'synthetic-tasks', 'scoring', 'weights']);
+    expect(Object.values(QueueName)).toEqual([
+      'organic-tasks',
+      'synthetic-tasks',
+      'scoring',
+      'weights',
+      'organic-results',
+    ]);
     expect(Object.values(JobName)).toEqual([
       'organic.task',
       'synthetic.task',
       'score.response',
       'weights.set',
+      'organic.result',
     ]);
   });
 
@@ -27,6 +34,7 @@ describe('job catalogue', () => {
     expect(jobNamesOf(QueueName.SyntheticTasks)).toEqual([JobName.SyntheticTask]);
     expect(jobNamesOf(QueueName.Scoring)).toEqual([JobName.ScoreResponse]);
     expect(jobNamesOf(QueueName.Weights)).toEqual([JobName.SetWeights]);
+    expect(jobNamesOf(QueueName.OrganicResults)).toEqual([JobName.OrganicResult]);
     expect(isJobName('organic.task')).toBe(true);
     expect(isJobName('organic-task')).toBe(false);
   });

@@ -10,6 +10,7 @@ export enum QueueName {
   SyntheticTasks = 'synthetic-tasks',
   Scoring = 'scoring',
   Weights = 'weights',
+  OrganicResults = 'organic-results',
 }
 
 /** The jobs that travel through the queues. Stored data: never rename. */
@@ -18,6 +19,7 @@ export enum JobName {
   SyntheticTask = 'synthetic.task',
   ScoreResponse = 'score.response',
   SetWeights = 'weights.set',
+  OrganicResult = 'organic.result',
 }
 
 /** Priorities an application may give an organic task. */
@@ -82,17 +84,36 @@ export const setWeightsSchema = z.object({
   identity: id.optional(),
 });
 
+/** The outcome of an organic task, from the validator back to the gateway. */
+export const organicResultSchema = z.object({
+  taskId: id,
+  taskType: id,
+  status: z.enum(['completed', 'failed']),
+  /** The miner's validated response, when completed. */
+  result: z.unknown().optional(),
+  /** Why the task failed, when it did. */
+  error: z.string().optional(),
+  minerUid: uid.optional(),
+  minerHotkey: id.optional(),
+  /** Miners asked, hedges included. */
+  attempts: z.number().int().nonnegative(),
+  latencyMs: z.number().nonnegative().optional(),
+  finishedAt: isoTimestamp,
+});
+
 export type OrganicTaskPayload = z.output<typeof organicTaskSchema>;
 export type SyntheticTaskPayload = z.output<typeof syntheticTaskSchema>;
 export type ScoreResponsePayload = z.output<typeof scoreResponseSchema>;
 export type SetWeightsPayload = z.output<typeof setWeightsSchema>;
+export type OrganicResultPayload = z.output<typeof organicResultSchema>;
 
 /** Every job of the stack: its name tied to its payload. */
 export type JobItem =
   | { name: JobName.OrganicTask; data: OrganicTaskPayload }
   | { name: JobName.SyntheticTask; data: SyntheticTaskPayload }
   | { name: JobName.ScoreResponse; data: ScoreResponsePayload }
-  | { name: JobName.SetWeights; data: SetWeightsPayload };
+  | { name: JobName.SetWeights; data: SetWeightsPayload }
+  | { name: JobName.OrganicResult; data: OrganicResultPayload };
 
 /** The payload of job T. */
 export type JobOf<T extends JobName> = Extract<JobItem, { name: T }>['data'];
@@ -157,6 +178,17 @@ export const jobDefinitions: { readonly [T in JobName]: JobDefinition<T> } = {
       attempts: 10,
       backoff: { type: 'exponential', delay: 5_000 },
       removeOnComplete: { age: 30 * day },
+      removeOnFail: { age: 30 * day },
+    },
+  },
+  [JobName.OrganicResult]: {
+    queue: QueueName.OrganicResults,
+    schema: organicResultSchema,
+    // A result settles a caller's credits: keep retrying, keep failures for inspection.
+    options: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { age: day, count: 100_000 },
       removeOnFail: { age: 30 * day },
     },
   },
