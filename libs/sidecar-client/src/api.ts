@@ -12,6 +12,25 @@ export const TIMEOUT_HEADER = 'x-timeout-ms';
 export const CACHE_AGE_HEADER = 'x-cache-age-blocks';
 /** Response header set past the soft staleness limit (RFC 7234 style warning text). */
 export const WARNING_HEADER = 'warning';
+/** The largest value the sidecar accepts in `x-timeout-ms`. */
+export const MAX_TIMEOUT_MS = 300_000;
+
+/** Which block a metagraph read asks for: a block number, the chain head, or the newest cached block. */
+export type BlockSelector = number | 'latest' | 'recent';
+
+/** Paths of the REST API, prefix included; identity names are URL-encoded. */
+export const apiPaths = {
+  latestBlock: (): string => `${API_PREFIX}/block/latest`,
+  neurons: (netuid: number, block: BlockSelector): string =>
+    `${API_PREFIX}/subnet/${netuid}/block/${block}/neurons`,
+  validators: (netuid: number, block: number | 'latest'): string =>
+    `${API_PREFIX}/subnet/${netuid}/block/${block}/validators`,
+  weights: (identity: string, netuid: number): string =>
+    `${API_PREFIX}/identity/${encodeURIComponent(identity)}/subnet/${netuid}/weights`,
+  weightsHistory: (identity: string, netuid: number): string =>
+    `${API_PREFIX}/identity/${encodeURIComponent(identity)}/subnet/${netuid}/weights/history`,
+  identities: (): string => `${API_PREFIX}/identities`,
+} as const;
 
 /** The error body every 4xx and 5xx carries. */
 export const apiErrorSchema = z.object({
@@ -80,7 +99,7 @@ export const validatorsResponseSchema = z.object({
 /** PUT /identity/{name}/subnet/{netuid}/weights */
 export const putWeightsRequestSchema = z.object({
   weights: z
-    .record(z.string().min(1), z.number().finite().nonnegative())
+    .record(z.string().min(1), z.number().nonnegative())
     .refine((weights) => Object.keys(weights).length > 0, 'must name at least one hotkey'),
 });
 
