@@ -41,6 +41,7 @@ export {
 export {
   computeWeights,
   DEFAULT_WEIGHT_FLOOR,
+  maxWeightLimitOf,
   mixScores,
   type WeightOptions,
   type WeightsRefusal,

@@ -1,8 +1,15 @@
+import { convertWeightsForEmit, U16_MAX, withinMaxWeightLimit } from '@vstack/weights';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ScoringErrorCode } from './errors';
 import type { MinerScoreRow } from './moving-score';
-import { computeWeights, mixScores, type WeightOptions, type WeightsResult } from './weights';
+import {
+  computeWeights,
+  maxWeightLimitOf,
+  mixScores,
+  type WeightOptions,
+  type WeightsResult,
+} from './weights';
 
 function rowsOf(scores: Record<number, number>, taskType = 'arithmetic'): MinerScoreRow[] {
   return Object.entries(scores).map(([uid, score]) => ({ uid: Number(uid), scores: { [taskType]: score } }));
@@ -22,6 +29,26 @@ function expectWeights(result: WeightsResult, expected: Record<number, number>):
 describe('computeWeights', () => {
   it('normalises scores to sum to 1', () => {
     expectWeights(computeWeights(rowsOf({ 1: 0.6, 2: 0.15, 3: 0.0 })), { 1: 0.8, 2: 0.2, 3: 0 });
+  });
+
+  it('quantises to u16 as bittensor clients do: largest 65535, rounded half up, zeros dropped', () => {
+    const result = computeWeights(rowsOf({ 3: 0.15, 1: 0.6, 2: 0 }));
+    expect(result).toMatchObject({ u16: { uids: [1, 3], weights: [65_535, 16_384] } });
+  });
+
+  it('quantises within the cap exactly as the chain checks it', () => {
+    const result = computeWeights(rowsOf({ 1: 0.7, 2: 0.2, 3: 0.1 }), { maxWeight: 32_768 / U16_MAX });
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.u16.uids).toEqual([1, 2, 3]);
+    expect(result.u16.weights[0]).toBe(U16_MAX);
+    expect(withinMaxWeightLimit(result.u16.weights, 32_768)).toBe(true);
+    expect(withinMaxWeightLimit(result.u16.weights, 32_767)).toBe(false);
+  });
+
+  it('recovers the subnet max weight limit from the cap it was turned into', () => {
+    for (let limit = 1; limit <= U16_MAX; limit += 97) expect(maxWeightLimitOf(limit / U16_MAX)).toBe(limit);
+    expect(maxWeightLimitOf(1)).toBe(U16_MAX);
+    expect(maxWeightLimitOf(0.3)).toBe(19_661);
   });
 
   it('mixes task types by their configured weights', () => {
@@ -195,6 +222,31 @@ describe('computeWeights properties', () => {
             if (a > b) expect(weights[i] ?? 0).toBeGreaterThanOrEqual((weights[j] ?? 0) - 1e-12);
           });
         });
+        // The u16 vector: what set_weights takes, in input order, with the same ranking.
+        const { uids, weights: values } = result.u16;
+        const inputOrder = input.map(({ uid }) => uid).filter((uid) => uids.includes(uid));
+        expect(uids).toEqual(inputOrder);
+        for (const value of values)
+          expect(Number.isInteger(value) && value > 0 && value <= U16_MAX).toBe(true);
+        expect(Math.max(...values)).toBe(U16_MAX);
+        expect(uids.length).toBeGreaterThanOrEqual(Math.min(weightOptions.minAllowedWeights, input.length));
+        if (result.capSatisfied) {
+          expect(withinMaxWeightLimit(values, maxWeightLimitOf(weightOptions.maxWeight))).toBe(true);
+        }
+        if (weightOptions.maxWeight === 1) {
+          expect(result.u16).toEqual(
+            convertWeightsForEmit(
+              input.map(({ uid }) => uid),
+              weights,
+            ),
+          );
+        }
+        const quantised = input.map(({ uid }) => values[uids.indexOf(uid)] ?? 0);
+        mixed.forEach((a, i) => {
+          mixed.forEach((b, j) => {
+            if (a > b) expect(quantised[i] ?? 0).toBeGreaterThanOrEqual(quantised[j] ?? 0);
+          });
+        });
       }),
       { numRuns: 300 },
     );
@@ -218,6 +270,8 @@ describe('computeWeights properties', () => {
         const weights = scores.map((_, uid) => weightsOf(result)[uid] ?? Number.NaN);
         expect(weights.reduce((sum, weight) => sum + weight, 0)).toBeCloseTo(1, 9);
         expect(Math.max(...weights)).toBeLessThanOrEqual(maxWeight + 1e-12);
+        if (result.ok)
+          expect(withinMaxWeightLimit(result.u16.weights, maxWeightLimitOf(maxWeight))).toBe(true);
         const unscoredWeight = weights.filter((_, uid) => scores[uid] === 0).reduce((a, b) => a + b, 0);
         if (scored * maxWeight >= 1) expect(unscoredWeight).toBe(0);
         else expect(unscoredWeight).toBeCloseTo(1 - scored * maxWeight, 9);

@@ -1,4 +1,5 @@
-import { invalidInput, invalidOptions } from './errors';
+import { type EmitWeights, isWeightsError, prepareWeights, U16_MAX } from '@vstack/weights';
+import { invalidInput, invalidOptions, ScoringError, ScoringErrorCode } from './errors';
 import type { MinerScoreRow } from './moving-score';
 
 /** The default floor: the smallest share that counts towards MinAllowedWeights (see `WeightOptions.floor`). */
@@ -34,6 +35,11 @@ export type WeightsResult =
       readonly ok: true;
       /** Weight per uid: finite, non-negative, summing to 1. */
       readonly weights: Readonly<Record<number, number>>;
+      /**
+       * The same weights as set_weights takes them, quantised by @vstack/weights as bittensor clients do: u16
+       * values with the largest at 65535, zeros dropped, within the cap as the chain checks it, in input order.
+       */
+      readonly u16: EmitWeights;
       /** Miners whose share is at least the floor: those that count towards `minAllowedWeights`. */
       readonly minersAboveFloor: number;
       /** True when the floor was spread because fewer than `minAllowedWeights` miners were above it. */
@@ -139,7 +145,8 @@ function capShares(shares: readonly number[], cap: number): number[] {
  * `minAllowedWeights` miners hold at least `floor`, add `floor` to every miner and renormalise (as subtensor
  * clients do, so the chain accepts the vector); then cap each miner at `maxWeight`. All-zero scores are refused
  * (`no_scores`): the weights already on chain stay rather than being replaced by noise. Pass every neuron of the
- * subnet, with 0 where unscored. The u16 conversion is libs/chain's.
+ * subnet, with 0 where unscored. The result carries the u16 vector too, quantised by @vstack/weights (the
+ * conversion libs/chain uses), so what goes on chain is exactly what was computed here.
  */
 export function computeWeights(rows: readonly MinerScoreRow[], options: WeightOptions = {}): WeightsResult {
   const { maxWeight, minAllowedWeights, floor } = resolve(options);
@@ -170,5 +177,30 @@ export function computeWeights(rows: readonly MinerScoreRow[], options: WeightOp
   rows.forEach((row, index) => {
     weights[row.uid] = shares[index] ?? 0;
   });
-  return { ok: true, weights, minersAboveFloor, floorApplied, capSatisfied };
+  const u16 = quantise(
+    rows.map((row) => row.uid),
+    shares,
+    capSatisfied ? maxWeightLimitOf(maxWeight) : U16_MAX,
+  );
+  return { ok: true, weights, u16, minersAboveFloor, floorApplied, capSatisfied };
+}
+
+/**
+ * The u16 MaxWeightsLimit that holds a share cap: the subnet's own value when the cap came from it
+ * (limit / 65535), else the smallest limit that admits the cap, so a feasible cap stays feasible.
+ */
+export function maxWeightLimitOf(maxWeight: number): number {
+  return Math.min(U16_MAX, Math.ceil(maxWeight * U16_MAX - 1e-6));
+}
+
+function quantise(uids: number[], shares: number[], maxWeightLimit: number): EmitWeights {
+  try {
+    return prepareWeights(new Map(uids.map((uid, index) => [uid, shares[index] ?? 0])), { maxWeightLimit });
+  } catch (error) {
+    // The shares are validated and capped above; a refusal here is a bug in this lib, not bad input.
+    if (isWeightsError(error)) {
+      throw new ScoringError(ScoringErrorCode.InvalidInput, `cannot quantise the weights: ${error.message}`);
+    }
+    throw error;
+  }
 }
