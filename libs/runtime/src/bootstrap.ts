@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
+import { relative } from 'node:path';
 import { type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, type LogLevel, loadConfig } from '@vstack/config';
+import { createRpcMicroserviceOptions } from '@vstack/contracts';
 import {
   CORRELATION_HEADER,
   createLogger,
@@ -13,6 +15,7 @@ import {
   withCorrelationId,
 } from '@vstack/observability';
 import type { z } from 'zod';
+import { CommandUsageError, runServiceCommand, type ServiceCommand } from './commands';
 import { AlreadyReportedError } from './errors';
 import { redisReadinessCheck } from './redis-readiness';
 import { NestPinoLogger } from './nest-logger';
@@ -28,6 +31,7 @@ export interface BaseServiceConfig {
   METRICS_TOKEN?: string | undefined;
   SHUTDOWN_TIMEOUT_MS: number;
   REDIS_URL?: string;
+  REDIS_PREFIX?: string;
 }
 
 /** How a service is assembled: its config schema, its root module and what its readiness depends on. */
@@ -38,8 +42,15 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   module(config: z.output<S> & BaseServiceConfig, logger: Logger): Type | DynamicModule;
   /** Ping REDIS_URL in /health/ready. */
   usesRedis?: boolean;
+  /**
+   * Answer RPC and hear events on the Redis transport (REDIS_URL, channels under REDIS_PREFIX): the module's
+   * `@RpcHandler` and `@EventHandler` methods. Needs both variables in the config.
+   */
+  rpc?: boolean;
   /** What `node main.js migrate` does; services without a database leave it out. */
   migrate?(config: z.output<S> & BaseServiceConfig, logger: Logger): Promise<void>;
+  /** More commands, `node main.js <name> [arguments]`, beside `migrate` and `help`. */
+  commands?: Readonly<Record<string, ServiceCommand<z.output<S> & BaseServiceConfig>>>;
   /** Largest request body accepted, in bytes (default 1 MiB). */
   bodyLimitBytes?: number;
   /** Keep each request's body bytes as `request.rawBody` (Epistula signs the bytes as sent). */
@@ -51,6 +62,8 @@ export interface ServiceHandle {
   app: INestApplication;
   logger: Logger;
   metrics: ServiceMetrics;
+  /** Starts the RPC listener (when the service has one), then the HTTP server. */
+  listen(port: number, host: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,6 +117,17 @@ export async function createServiceApp<S extends z.ZodObject>(
     { logger: new NestPinoLogger(logger), abortOnError: false, rawBody: definition.rawBody ?? false },
   );
 
+  if (definition.rpc) {
+    if (!config.REDIS_URL || !config.REDIS_PREFIX) {
+      throw new Error(`${definition.service} answers RPC: its config needs REDIS_URL and REDIS_PREFIX`);
+    }
+    // A separate ApplicationConfig: the HTTP error filter and pipes do not apply to RPC handlers.
+    app.connectMicroservice(
+      createRpcMicroserviceOptions(config.REDIS_URL, config.REDIS_PREFIX, {
+        connectionName: `vstack-${definition.service}-rpc`,
+      }),
+    );
+  }
   const closers: (() => Promise<void>)[] = [];
   if (definition.usesRedis && config.REDIS_URL) {
     const redis = redisReadinessCheck(config.REDIS_URL);
@@ -114,6 +138,10 @@ export async function createServiceApp<S extends z.ZodObject>(
     app,
     logger,
     metrics,
+    async listen(port, host) {
+      await app.startAllMicroservices();
+      await app.listen(port, host);
+    },
     async close() {
       await app.close();
       for (const close of closers) await close();
@@ -135,9 +163,37 @@ function loadOrExit<S extends z.ZodObject>(
   }
 }
 
+/** `migrate`: the service's migrations, or a note that it keeps no records. */
+function migrateCommand<S extends z.ZodObject>(
+  definition: ServiceDefinition<S>,
+): ServiceCommand<z.output<S> & BaseServiceConfig> {
+  return {
+    summary: 'run the pending database migrations, then exit',
+    async run(args, { config, logger }) {
+      if (args.length > 0) throw new CommandUsageError('migrate takes no arguments');
+      if (!definition.migrate) {
+        logger.info('this service keeps no records: nothing to migrate');
+        return;
+      }
+      try {
+        await definition.migrate(config, logger);
+      } catch (error) {
+        if (error instanceof AlreadyReportedError) throw error;
+        logger.fatal(
+          { err: error },
+          `migrations failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        throw new AlreadyReportedError(error instanceof Error ? error : new Error(String(error)));
+      }
+      logger.info('migrations done');
+    },
+  };
+}
+
 /**
- * The whole life of a service process: validate the environment (exit 78 naming every problem), run
- * `migrate` when asked, else listen, and stop gracefully on SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS.
+ * The whole life of a service process: validate the environment (exit 78 naming every problem), run the command
+ * given (`migrate`, `help` or one of the service's `commands`; see runServiceCommand for exit statuses), else
+ * listen, and stop gracefully on SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS.
  */
 export async function runService<S extends z.ZodObject>(
   definition: ServiceDefinition<S>,
@@ -149,30 +205,21 @@ export async function runService<S extends z.ZodObject>(
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
   });
-  const command = argv[0];
-
-  if (command === 'migrate') {
-    if (!definition.migrate) {
-      logger.info('this service keeps no records: nothing to migrate');
-      return;
-    }
-    try {
-      await definition.migrate(config, logger);
-      logger.info('migrations done');
-      return;
-    } catch (error) {
-      if (!(error instanceof AlreadyReportedError)) {
-        logger.fatal(
-          { err: error },
-          `migrations failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-      process.exit(1);
-    }
-  }
-  if (command !== undefined) {
-    process.stderr.write(`${definition.service}: unknown command "${command}" (commands: migrate)\n`);
-    process.exit(64);
+  if (argv.length > 0) {
+    const status = await runServiceCommand(
+      { migrate: migrateCommand(definition), ...definition.commands },
+      argv,
+      {
+        service: definition.service,
+        program: `node ${relative(process.cwd(), process.argv[1] ?? 'main.js') || 'main.js'}`,
+        config,
+        logger,
+        out: process.stdout,
+        err: process.stderr,
+      },
+    );
+    if (status !== 0) process.exit(status);
+    return;
   }
 
   const handle = await createServiceApp(definition, config, logger);
@@ -204,7 +251,7 @@ export async function runService<S extends z.ZodObject>(
     stop('SIGINT');
   });
 
-  await handle.app.listen(config.PORT, config.HOST);
+  await handle.listen(config.PORT, config.HOST);
   logger.info(
     { host: config.HOST, port: config.PORT },
     `${definition.service} listening on http://${config.HOST}:${config.PORT}`,

@@ -1,4 +1,5 @@
 export * from './bootstrap';
+export * from './commands';
 export * from './errors';
 export * from './exception.filter';
 export * from './health.controller';

@@ -1,11 +1,22 @@
 import { Body, Controller, Get, Module, Post, Req } from '@nestjs/common';
 import { parseConfig, serviceVariables, redisVariables } from '@vstack/config';
+import {
+  createRpcClient,
+  EventHandler,
+  type EventPayload,
+  isContractError,
+  RpcHandler,
+  RpcPayload,
+  type RpcRequest,
+  type RpcResponse,
+  rpcError,
+} from '@vstack/contracts';
 import { createLogger } from '@vstack/observability';
-import '@vstack/testing';
+import { deleteRedisKeysWithPrefix, uniqueTestName } from '@vstack/testing';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createServiceApp, type ServiceHandle } from './bootstrap';
 import { RequestError, RequestErrorCode } from './errors';
@@ -234,6 +245,70 @@ describe('raw request bodies', () => {
     } finally {
       await withRaw.handle.close();
       await withoutRaw.handle.close();
+    }
+  });
+});
+
+const heardBlocks: EventPayload<'chain.block.new'>[] = [];
+const hotkey = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
+
+@Controller()
+class RpcTestController {
+  @RpcHandler('scores.weights')
+  weights(
+    @RpcPayload('scores.weights') request: RpcRequest<'scores.weights'>,
+  ): RpcResponse<'scores.weights'> {
+    if (request.netuid === 0) throw rpcError('NO_SUBNET', 'netuid 0 has no scores');
+    return { weights: { [hotkey]: 1 }, epoch: request.netuid };
+  }
+
+  @EventHandler('chain.block.new')
+  block(@RpcPayload('chain.block.new') event: EventPayload<'chain.block.new'>): void {
+    heardBlocks.push(event);
+  }
+}
+
+@Module({ controllers: [RpcTestController] })
+class RpcTestModule {}
+
+describe('a service that answers RPC', () => {
+  const prefix = uniqueTestName('runtime_rpc');
+
+  afterAll(async () => {
+    await deleteRedisKeysWithPrefix(inject('redisUrl'), prefix);
+  });
+
+  it('answers requests and hears events on the Redis transport under its prefix once listening', async () => {
+    const rpcSchema = z.object({ ...serviceVariables(0), ...redisVariables });
+    const config = parseConfig('rpc-test', rpcSchema, {
+      PORT: '1',
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: prefix,
+    });
+    const logger = createLogger({ service: 'rpc-test', level: 'silent', format: 'json' });
+    const handle = await createServiceApp(
+      { service: 'rpc-test', schema: rpcSchema, module: () => RpcTestModule, usesRedis: true, rpc: true },
+      config,
+      logger,
+    );
+    const client = createRpcClient({ redisUrl: inject('redisUrl'), prefix, timeoutMs: 2_000 });
+    try {
+      await handle.listen(0, '127.0.0.1');
+      expect(await client.send('scores.weights', { netuid: 3 })).toEqual({
+        weights: { [hotkey]: 1 },
+        epoch: 3,
+      });
+      const refused = await client.send('scores.weights', { netuid: 0 }).catch((error: unknown) => error);
+      expect(isContractError(refused)).toBe(true);
+      expect(refused).toMatchObject({ remoteCode: 'NO_SUBNET' });
+      const block = { block: 12, hash: `0x${'cd'.repeat(32)}` };
+      await client.emit('chain.block.new', block);
+      await vi.waitFor(() => {
+        expect(heardBlocks).toEqual([block]);
+      });
+    } finally {
+      await client.close();
+      await handle.close();
     }
   });
 });
