@@ -19,6 +19,7 @@ describe('job catalogue', () => {
       'scoring',
       'weights',
       'organic-results',
+      'gateway-webhooks',
     ]);
     expect(Object.values(JobName)).toEqual([
       'organic.task',
@@ -26,6 +27,7 @@ describe('job catalogue', () => {
       'score.response',
       'weights.set',
       'organic.result',
+      'webhook.deliver',
     ]);
   });
 
@@ -35,6 +37,7 @@ describe('job catalogue', () => {
     expect(jobNamesOf(QueueName.Scoring)).toEqual([JobName.ScoreResponse]);
     expect(jobNamesOf(QueueName.Weights)).toEqual([JobName.SetWeights]);
     expect(jobNamesOf(QueueName.OrganicResults)).toEqual([JobName.OrganicResult]);
+    expect(jobNamesOf(QueueName.GatewayWebhooks)).toEqual([JobName.DeliverWebhook]);
     expect(isJobName('organic.task')).toBe(true);
     expect(isJobName('organic-task')).toBe(false);
   });
@@ -73,12 +76,14 @@ describe('payload schemas', () => {
     purpose: 'organic',
     minerUid: 7,
     minerHotkey: '5F...',
+    request: { prompt: 'hello' },
     response: null,
     latencyMs: 120,
   };
 
-  it('accepts a score job without a response and rejects a negative latency or a bad uid', () => {
+  it('accepts a score job without a response and rejects a negative latency, a bad uid or no request', () => {
     expect(scoreResponseSchema.safeParse(response).success).toBe(true);
+    expect(scoreResponseSchema.safeParse({ ...response, request: undefined }).success).toBe(false);
     expect(scoreResponseSchema.safeParse({ ...response, latencyMs: -1 }).success).toBe(false);
     expect(scoreResponseSchema.safeParse({ ...response, minerUid: 70_000 }).success).toBe(false);
     expect(scoreResponseSchema.safeParse({ ...response, purpose: 'other' }).success).toBe(false);

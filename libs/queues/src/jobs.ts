@@ -11,6 +11,7 @@ export enum QueueName {
   Scoring = 'scoring',
   Weights = 'weights',
   OrganicResults = 'organic-results',
+  GatewayWebhooks = 'gateway-webhooks',
 }
 
 /** The jobs that travel through the queues. Stored data: never rename. */
@@ -20,6 +21,7 @@ export enum JobName {
   ScoreResponse = 'score.response',
   SetWeights = 'weights.set',
   OrganicResult = 'organic.result',
+  DeliverWebhook = 'webhook.deliver',
 }
 
 /** Priorities an application may give an organic task. */
@@ -67,6 +69,8 @@ export const scoreResponseSchema = z.object({
   purpose: z.enum(['synthetic', 'organic']),
   minerUid: uid,
   minerHotkey: id,
+  /** The task type's request the miner was sent; scoring computes the reference answer from it. */
+  request: jsonValue,
   /** The miner's response body, or null when it sent none. */
   response: z.unknown().nullable(),
   latencyMs: z.number().nonnegative(),
@@ -78,7 +82,10 @@ export const scoreResponseSchema = z.object({
 export const setWeightsSchema = z.object({
   netuid: uid,
   epoch: z.number().int().nonnegative(),
-  /** Weight per miner hotkey; the sidecar normalises and quantises to u16. */
+  /**
+   * Weight per miner hotkey; the sidecar normalises and quantises to u16. Scoring sends the u16 values it
+   * quantised itself, which that conversion leaves unchanged.
+   */
   weights: z.record(id, z.number().nonnegative()),
   /** Pylon identity (validator wallet) that sets the weights; the sidecar's default when absent. */
   identity: id.optional(),
@@ -101,11 +108,17 @@ export const organicResultSchema = z.object({
   finishedAt: isoTimestamp,
 });
 
+/** A finished organic task whose result the gateway POSTs to the application's callback URL. */
+export const deliverWebhookSchema = z.object({
+  taskId: id,
+});
+
 export type OrganicTaskPayload = z.output<typeof organicTaskSchema>;
 export type SyntheticTaskPayload = z.output<typeof syntheticTaskSchema>;
 export type ScoreResponsePayload = z.output<typeof scoreResponseSchema>;
 export type SetWeightsPayload = z.output<typeof setWeightsSchema>;
 export type OrganicResultPayload = z.output<typeof organicResultSchema>;
+export type DeliverWebhookPayload = z.output<typeof deliverWebhookSchema>;
 
 /** Every job of the stack: its name tied to its payload. */
 export type JobItem =
@@ -113,7 +126,8 @@ export type JobItem =
   | { name: JobName.SyntheticTask; data: SyntheticTaskPayload }
   | { name: JobName.ScoreResponse; data: ScoreResponsePayload }
   | { name: JobName.SetWeights; data: SetWeightsPayload }
-  | { name: JobName.OrganicResult; data: OrganicResultPayload };
+  | { name: JobName.OrganicResult; data: OrganicResultPayload }
+  | { name: JobName.DeliverWebhook; data: DeliverWebhookPayload };
 
 /** The payload of job T. */
 export type JobOf<T extends JobName> = Extract<JobItem, { name: T }>['data'];
@@ -190,6 +204,17 @@ export const jobDefinitions: { readonly [T in JobName]: JobDefinition<T> } = {
       backoff: { type: 'exponential', delay: 1_000 },
       removeOnComplete: { age: day, count: 100_000 },
       removeOnFail: { age: 30 * day },
+    },
+  },
+  [JobName.DeliverWebhook]: {
+    queue: QueueName.GatewayWebhooks,
+    schema: deliverWebhookSchema,
+    // An application's endpoint may be down for a while: back off from 2 s to about 17 min, about 34 min in all.
+    options: {
+      attempts: 11,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: { age: day, count: 100_000 },
+      removeOnFail: { age: 7 * day },
     },
   },
 };

@@ -1,10 +1,10 @@
 import { deleteRedisKeysWithPrefix, uniqueTestName } from '@vstack/testing';
-import { Queue } from 'bullmq';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { Queue, Worker } from 'bullmq';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { QueueError, QueueErrorCode } from './errors';
 import { JobName, type OrganicTaskPayload, QueueName } from './jobs';
 import { JobProducer } from './producer';
-import './test-support';
+import { gate } from './test-support';
 
 const redisUrl = inject('redisUrl');
 const prefix = uniqueTestName('queues producer');
@@ -88,6 +88,45 @@ describe('JobProducer', () => {
     for (const jobId of ['', '42', 'task:1']) {
       const error = await rejection(producer.add(JobName.OrganicTask, organicTask('t'), { jobId }));
       expect(error.code, jobId).toBe(QueueErrorCode.InvalidJobId);
+    }
+  });
+
+  it('takes back a job no worker has taken, and leaves taken, finished and unknown jobs alone', async () => {
+    const queueName = QueueName.OrganicTasks;
+    const removalPrefix = `${prefix}_remove`;
+    const remover = new JobProducer({ redisUrl, prefix: removalPrefix });
+    const held = gate();
+    const started = gate();
+    const worker = new Worker(
+      queueName,
+      async (job) => {
+        if (job.id === 'taken') {
+          started.release();
+          await held.promise;
+        }
+      },
+      { connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix: removalPrefix, autorun: false },
+    );
+    try {
+      await remover.add(JobName.OrganicTask, organicTask('waiting', 'low'), { jobId: 'waiting' });
+      expect(await remover.state(JobName.OrganicTask, 'waiting')).toBe('prioritized');
+      expect(await remover.remove(JobName.OrganicTask, 'waiting')).toBe('removed');
+      expect(await remover.state(JobName.OrganicTask, 'waiting')).toBe('unknown');
+      expect(await remover.remove(JobName.OrganicTask, 'waiting')).toBe('missing');
+
+      await remover.add(JobName.OrganicTask, organicTask('taken'), { jobId: 'taken' });
+      void worker.run();
+      await started.promise;
+      expect(await remover.remove(JobName.OrganicTask, 'taken')).toBe('active');
+      held.release();
+      await vi.waitFor(async () => {
+        expect(await remover.remove(JobName.OrganicTask, 'taken')).toBe('finished');
+      });
+    } finally {
+      held.release();
+      await worker.close();
+      await remover.close();
+      await deleteRedisKeysWithPrefix(redisUrl, `${removalPrefix}:`);
     }
   });
 });

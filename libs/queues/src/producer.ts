@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { type JobState, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createRedisConnection, type QueueConnectionOptions } from './connection';
 import { describeIssues, QueueError, QueueErrorCode } from './errors';
@@ -33,6 +33,12 @@ export function assertJobId(jobId: string): void {
     );
   }
 }
+
+/**
+ * What `JobProducer.remove` did: `removed` from the queue before any worker took it, or left alone because a
+ * worker holds it (`active`), it has already run (`finished`), or there is no such job (`missing`).
+ */
+export type RemoveJobOutcome = 'removed' | 'active' | 'finished' | 'missing';
 
 /** Adds jobs to the queues; services depend on this so their tests can pass a fake. */
 export interface JobSender {
@@ -80,6 +86,38 @@ export class JobProducer implements JobSender {
       ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),
     });
     return { queue: definition.queue, name, jobId: options.jobId };
+  }
+
+  /** Where a job is in its queue (waiting, prioritized, active, completed, ...), or 'unknown' when it is not there. */
+  async state(name: JobName, jobId: string): Promise<JobState | 'unknown'> {
+    if (!isJobName(name)) {
+      throw new QueueError(QueueErrorCode.UnknownJob, `"${String(name)}" is not a job name`);
+    }
+    assertJobId(jobId);
+    return this.queue(jobDefinitions[name].queue).getJobState(jobId);
+  }
+
+  /**
+   * Takes back a job that no worker has taken yet. A worker that takes it meanwhile holds its lock, and BullMQ
+   * then refuses to remove it, so a job is never both removed and run.
+   */
+  async remove(name: JobName, jobId: string): Promise<RemoveJobOutcome> {
+    const state = await this.state(name, jobId);
+    const queue = this.queue(jobDefinitions[name].queue);
+    switch (state) {
+      case 'unknown':
+        return 'missing';
+      case 'active':
+        return 'active';
+      case 'completed':
+      case 'failed':
+        return 'finished';
+      case 'waiting':
+      case 'prioritized':
+      case 'delayed':
+      case 'waiting-children':
+        return (await queue.remove(jobId)) === 1 ? 'removed' : 'active';
+    }
   }
 
   /** Closes the queues and the Redis connection. */

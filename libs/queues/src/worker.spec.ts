@@ -202,6 +202,7 @@ describe('JobWorker', () => {
       purpose: 'synthetic',
       minerUid: 3,
       minerHotkey: '5F...',
+      request: { prompt: 'hello' },
       response: { text: 'hi' },
       latencyMs: 250,
     } as const;

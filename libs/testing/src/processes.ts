@@ -20,6 +20,8 @@ export interface RunningApp {
   port: number;
   /** Stops the process (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
+  /** Sends `signal` at once (SIGKILL by default: a crash, no shutdown hooks) and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
   output(): string;
 }
 
@@ -80,5 +82,9 @@ export async function startApp(name: string, options: StartAppOptions = {}): Pro
     await stop();
     throw new Error(`${name} did not become ready: ${output.toString()}`, { cause: error });
   }
-  return { port, stop, output: () => output.toString() };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await ended;
+  };
+  return { port, stop, kill, output: () => output.toString() };
 }
