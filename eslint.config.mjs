@@ -62,7 +62,11 @@ export default tseslint.config(
               sourceTag: 'scope:miner',
               onlyDependOnLibsWithTags: ['scope:miner', 'scope:chain', 'scope:shared'],
             },
-            { sourceTag: 'scope:validator', onlyDependOnLibsWithTags: ['scope:validator', 'scope:shared'] },
+            // The validator loads its hotkey with @vstack/chain (loadHotkey); it never talks to the chain itself.
+            {
+              sourceTag: 'scope:validator',
+              onlyDependOnLibsWithTags: ['scope:validator', 'scope:chain', 'scope:shared'],
+            },
             { sourceTag: 'scope:managing', onlyDependOnLibsWithTags: ['scope:managing', 'scope:shared'] },
             { sourceTag: 'scope:scoring', onlyDependOnLibsWithTags: ['scope:scoring', 'scope:shared'] },
             {

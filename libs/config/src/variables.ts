@@ -122,6 +122,17 @@ export const sidecarIdentities = z.string({ error: 'is required' }).transform((v
   return result.data;
 });
 
+/** An SS58 address (a hotkey or coldkey), as text. */
+export const ss58Address = z
+  .string({ error: 'is required' })
+  .regex(/^[1-9A-HJ-NP-Za-km-z]{46,48}$/, 'must be an SS58 address');
+
+/** An amount in rao (1 TAO = 10^9 rao) given as a whole number, as a bigint. */
+export const raoAmount = z
+  .string({ error: 'is required' })
+  .regex(/^\d+$/, 'must be a whole number of rao')
+  .transform((value) => BigInt(value));
+
 /** A TCP port given as a string of digits. */
 export const port = z
   .string({ error: 'is required' })
@@ -147,6 +158,39 @@ export function decimal(min: number, max: number) {
     .regex(/^-?\d+(\.\d+)?$/, message)
     .transform(Number)
     .refine((value) => value >= min && value <= max, message);
+}
+
+/**
+ * `name=weight` pairs separated by commas, e.g. `arithmetic=2,summarization=1`: non-negative weights for names
+ * from `names`, each at most once, at least one above 0.
+ */
+export function namedWeights(names: readonly string[]) {
+  return z.string({ error: 'is required' }).transform((value, ctx) => {
+    const weights: Record<string, number> = {};
+    for (const entry of value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      const match = /^([^=\s]+)\s*=\s*(\d+(\.\d+)?)$/.exec(entry);
+      const name = match?.[1];
+      if (match === null || name === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}" must be name=weight with a non-negative number`,
+        });
+      } else if (!names.includes(name)) {
+        ctx.addIssue({ code: 'custom', message: `"${name}" is not one of ${names.join(', ')}` });
+      } else if (name in weights) {
+        ctx.addIssue({ code: 'custom', message: `"${name}" appears twice` });
+      } else {
+        weights[name] = Number(match[2]);
+      }
+    }
+    if (!Object.values(weights).some((weight) => weight > 0)) {
+      ctx.addIssue({ code: 'custom', message: 'must give at least one name a weight above 0' });
+    }
+    return weights;
+  });
 }
 
 /** true/false, 1/0, yes/no. */

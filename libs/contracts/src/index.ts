@@ -1,6 +1,7 @@
 export * from './contracts.module';
 export type { EventContract, RpcContract, RpcSchemas } from './define';
 export * from './errors';
+export * from './gateway.contracts';
 export * from './handlers';
 export * from './managing.contracts';
 export * from './registry';

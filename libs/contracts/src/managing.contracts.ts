@@ -16,10 +16,43 @@ export const selectMinersRequestSchema = z.object({
 /** A miner picked to receive a task. */
 export const selectedMinerSchema = z.object({ uid, hotkey: ss58Address, axon: axonSchema });
 
+/**
+ * Why a selection returned fewer miners than asked, as a code callers branch on. Stored data (dashboards, metrics
+ * labels, callers' code): never rename one.
+ */
+export enum SelectionReasonCode {
+  /** managing has not read the metagraph yet (the sidecar has not answered). */
+  NoMetagraph = 'no_metagraph',
+  /** This validator has no quota: not in the metagraph, too little stake, or no validator permit. */
+  ValidatorNotEligible = 'validator_not_eligible',
+  /** No miner (or too few) declares the task type. */
+  TaskTypeNotServed = 'task_type_not_served',
+  /** The miners that serve the task type are failing: their circuits are open. */
+  MinersUnhealthy = 'miners_unhealthy',
+  /** This validator has used its quota on the miners for this purpose in the current window. */
+  QuotaExhausted = 'quota_exhausted',
+  /** Fewer miners than asked pass the top-fraction-by-score cut for this purpose. */
+  ScoreCutoff = 'score_cutoff',
+}
+
 export const selectMinersResponseSchema = z.object({
   miners: z.array(selectedMinerSchema),
-  /** Why fewer miners than asked were returned (no quota left, circuit open, none serving). */
+  /** Why fewer miners than asked were returned (no quota left, circuit open, none serving), for people. */
   reason: z.string().optional(),
+  /** The same as a code, for programs. */
+  reasonCode: z.enum(SelectionReasonCode).optional(),
+});
+
+/**
+ * What managing reads from a miner's `GET /status` on its axon (the miner proxy serves it). Both fields are
+ * optional and other fields are ignored: a miner that declares nothing gets the default capacity and is taken to
+ * serve every built-in task type.
+ */
+export const minerDeclarationSchema = z.object({
+  /** Requests per quota window the miner offers all validators together (validators clamp it to their range). */
+  capacity: z.number().int().positive().optional(),
+  /** The task types the miner serves; an empty list means none. */
+  taskTypes: z.array(z.string().min(1).max(64)).max(256).optional(),
 });
 
 /** The outcome of one request to a miner, for its health and circuit breaker. */
@@ -37,4 +70,5 @@ export const managingRpc = defineRpc('managing', {
 });
 
 export type SelectedMiner = z.infer<typeof selectedMinerSchema>;
+export type MinerDeclaration = z.infer<typeof minerDeclarationSchema>;
 export type MinerReport = z.infer<typeof minerReportSchema>;

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { managingRpc } from './managing.contracts';
+import { managingRpc, minerDeclarationSchema, SelectionReasonCode } from './managing.contracts';
 import {
   eventContracts,
   type EventPayload,
@@ -12,6 +12,7 @@ import {
 } from './registry';
 import { scoringRpc } from './scoring.contracts';
 import { neuronSchema, sidecarEvents, sidecarRpc } from './sidecar.contracts';
+import { gatewayEvents } from './gateway.contracts';
 import { validatorEvents } from './validator.contracts';
 
 const hotkey = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
@@ -36,7 +37,7 @@ const neuron = {
 
 describe('contract registry', () => {
   it('gives every pattern exactly one owner: no pattern is defined twice or is both a request and an event', () => {
-    const groups = [sidecarRpc, managingRpc, scoringRpc, sidecarEvents, validatorEvents];
+    const groups = [sidecarRpc, managingRpc, scoringRpc, sidecarEvents, validatorEvents, gatewayEvents];
     const defined = groups.flatMap((group) => Object.keys(group));
     expect(new Set(defined).size).toBe(defined.length);
     expect(Object.keys(rpcContracts).length + Object.keys(eventContracts).length).toBe(defined.length);
@@ -53,6 +54,7 @@ describe('contract registry', () => {
     expect(rpcContract('miners.select').service).toBe('managing');
     expect(rpcContract('scores.weights').service).toBe('scoring');
     expect(eventContracts['chain.epoch.new'].service).toBe('sidecar');
+    expect(eventContracts['task.finished'].service).toBe('gateway');
   });
 
   it('tells requests from events', () => {
@@ -95,6 +97,42 @@ describe('contract registry', () => {
     expect(response.safeParse({ miners: [] }).success).toBe(true);
     expect(response.safeParse({ miners: [], reason: 'no quota left for organic' }).success).toBe(true);
     expect(response.safeParse({ miners: [{ uid: 1, hotkey }] }).success).toBe(false);
+  });
+
+  it('gives the reason of a short selection as a code from a fixed list, next to the message', () => {
+    const { response } = rpcContract('miners.select');
+    expect(
+      response.safeParse({
+        miners: [],
+        reason: 'every miner serving arithmetic has used its quota',
+        reasonCode: SelectionReasonCode.QuotaExhausted,
+      }).success,
+    ).toBe(true);
+    expect(response.safeParse({ miners: [], reasonCode: 'busy' }).success).toBe(false);
+    expectTypeOf<RpcResponse<'miners.select'>['reasonCode']>().toEqualTypeOf<
+      SelectionReasonCode | undefined
+    >();
+  });
+
+  it("reads a miner's declared capacity and task types, ignoring other fields of its status", () => {
+    expect(
+      minerDeclarationSchema.parse({ service: 'miner-proxy', capacity: 64, taskTypes: ['arithmetic'] }),
+    ).toEqual({ capacity: 64, taskTypes: ['arithmetic'] });
+    expect(minerDeclarationSchema.parse({ status: 'ok' })).toEqual({});
+    expect(minerDeclarationSchema.safeParse({ capacity: 0 }).success).toBe(false);
+    expect(minerDeclarationSchema.safeParse({ capacity: 2.5 }).success).toBe(false);
+    expect(minerDeclarationSchema.safeParse({ taskTypes: [''] }).success).toBe(false);
+  });
+
+  it("answers scores.miners with each miner's score for one task type", () => {
+    const { request, response } = rpcContract('scores.miners');
+    expect(rpcContract('scores.miners').service).toBe('scoring');
+    expect(request.safeParse({ netuid: 1, taskType: 'arithmetic' }).success).toBe(true);
+    expect(request.safeParse({ netuid: 1 }).success).toBe(false);
+    expect(response.safeParse({ scores: [{ uid: 3, hotkey, score: 0.82 }] }).success).toBe(true);
+    expect(response.safeParse({ scores: [] }).success).toBe(true);
+    expect(response.safeParse({ scores: [{ uid: 3, hotkey, score: -0.1 }] }).success).toBe(false);
+    expect(response.safeParse({ scores: [{ uid: 3, score: 0.5 }] }).success).toBe(false);
   });
 
   it('accepts only `accepted: true` as the answer to a miner report', () => {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { EventContract, RpcContract } from './define';
+import { gatewayEvents } from './gateway.contracts';
 import { managingRpc } from './managing.contracts';
 import { scoringRpc } from './scoring.contracts';
 import { sidecarEvents, sidecarRpc } from './sidecar.contracts';
@@ -20,6 +21,7 @@ export const rpcContracts = {
 export const eventContracts = {
   ...sidecarEvents,
   ...validatorEvents,
+  ...gatewayEvents,
 } as const satisfies Record<string, EventContract>;
 
 /** An RPC message pattern, e.g. `miners.select`. */

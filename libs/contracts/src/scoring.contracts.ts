@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRpc } from './define';
-import { netuid, ss58Address } from './wire';
+import { netuid, ss58Address, uid } from './wire';
 
 /** The weight vector scoring would set now. */
 export const weightsResponseSchema = z.object({
@@ -10,7 +10,15 @@ export const weightsResponseSchema = z.object({
   epoch: z.number().int().nonnegative().optional(),
 });
 
+export const minerScoresRequestSchema = z.object({ netuid, taskType: z.string().min(1) });
+
+/** Each scored miner's moving score for one task type; miners not scored yet are absent. */
+export const minerScoresResponseSchema = z.object({
+  scores: z.array(z.object({ uid, hotkey: ss58Address, score: z.number().nonnegative() })),
+});
+
 /** Queries the scoring service answers. */
 export const scoringRpc = defineRpc('scoring', {
   'scores.weights': { request: z.object({ netuid }), response: weightsResponseSchema },
+  'scores.miners': { request: minerScoresRequestSchema, response: minerScoresResponseSchema },
 });

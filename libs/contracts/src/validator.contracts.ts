@@ -28,11 +28,26 @@ export const taskChunkEventSchema = z.object({
   done: z.boolean(),
 });
 
+/**
+ * An organic request the validator sampled for synthesizing to replay as a synthetic challenge. It carries no
+ * caller identity and no task id (which the gateway could tie back to the caller): only the task type's request.
+ */
+export const organicSampledEventSchema = z.object({
+  /** A fresh UUID per sample, so every listener that stores it stores it once. */
+  sampleId: z.uuid(),
+  taskType: z.string().min(1),
+  /** The request as validated against its task type's schema (fields the schema does not know are gone). */
+  request: z.unknown().refine((value): boolean => value !== undefined, { message: 'is required' }),
+  sampledAt: z.iso.datetime({ offset: true }),
+});
+
 /** Events the validator broadcasts about the tasks in its hands. */
 export const validatorEvents = defineEvents('validator', {
   'task.progress': taskProgressEventSchema,
   'task.chunk': taskChunkEventSchema,
+  'organic.sampled': organicSampledEventSchema,
 });
 
 export type TaskProgressEvent = z.infer<typeof taskProgressEventSchema>;
 export type TaskChunkEvent = z.infer<typeof taskChunkEventSchema>;
+export type OrganicSampledEvent = z.infer<typeof organicSampledEventSchema>;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { appEnvironment, generateToken, redactUrl, type RunSettings } from './environment';
+import {
+  appEnvironment,
+  generateToken,
+  LOCAL_VALIDATOR_ADDRESS,
+  redactUrl,
+  type RunSettings,
+} from './environment';
 
 const run: RunSettings = {
   redisUrl: 'redis://127.0.0.1:41000',
@@ -79,6 +85,41 @@ describe('appEnvironment', () => {
     expect(appEnvironment('sidecar', { SIDECAR_IDENTITIES: own }, run)['SIDECAR_IDENTITIES']).toBe(own);
     const finney = appEnvironment('sidecar', { SUBTENSOR_URL: 'wss://entrypoint-finney.opentensor.ai' }, run);
     expect(finney['SIDECAR_IDENTITIES']).toBeUndefined();
+  });
+
+  it("has the validator sign as the local chain's validator unless the user chose a hotkey or another chain", () => {
+    const withValidator = { ...run, ports: new Map([...run.ports, ['validator', 3005]]) };
+    expect(appEnvironment('validator', {}, withValidator)['VALIDATOR_HOTKEY']).toBe('//Alice');
+    expect(appEnvironment('gateway', {}, withValidator)['VALIDATOR_HOTKEY']).toBeUndefined();
+    expect(
+      appEnvironment('validator', { VALIDATOR_HOTKEY: '//Bob' }, withValidator)['VALIDATOR_HOTKEY'],
+    ).toBe('//Bob');
+    expect(
+      appEnvironment('validator', { VALIDATOR_WALLET_NAME: 'validator' }, withValidator)['VALIDATOR_HOTKEY'],
+    ).toBeUndefined();
+    const finney = appEnvironment(
+      'validator',
+      { SUBTENSOR_URL: 'wss://entrypoint-finney.opentensor.ai' },
+      withValidator,
+    );
+    expect(finney['VALIDATOR_HOTKEY']).toBeUndefined();
+  });
+
+  it("gives managing the local chain's validator as the one whose quotas it hands out", () => {
+    const withManaging = { ...run, ports: new Map([...run.ports, ['managing', 3002]]) };
+    expect(appEnvironment('managing', {}, withManaging)['VALIDATOR_HOTKEY_ADDRESS']).toBe(
+      LOCAL_VALIDATOR_ADDRESS,
+    );
+    const own = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
+    expect(
+      appEnvironment('managing', { VALIDATOR_HOTKEY_ADDRESS: own }, withManaging)['VALIDATOR_HOTKEY_ADDRESS'],
+    ).toBe(own);
+    const finney = appEnvironment(
+      'managing',
+      { SUBTENSOR_URL: 'wss://entrypoint-finney.opentensor.ai' },
+      withManaging,
+    );
+    expect(finney['VALIDATOR_HOTKEY_ADDRESS']).toBeUndefined();
   });
 
   it('asks for colours when the launcher writes to a terminal', () => {

@@ -23,6 +23,9 @@ export const LOCAL_MINER_HOTKEY = '//Dave';
 /** The sidecar's identity on the local chain: the default scenario's first validator. */
 export const LOCAL_VALIDATOR = { name: 'validator', netuid: 1, hotkey: '//Alice' } as const;
 
+/** That validator's hotkey as an SS58 address, for managing's VALIDATOR_HOTKEY_ADDRESS. */
+export const LOCAL_VALIDATOR_ADDRESS = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
+
 /** A random token long enough for the stack's bearer tokens (at least 16 characters). */
 export function generateToken(): string {
   return randomBytes(24).toString('base64url');
@@ -69,6 +72,14 @@ export function appEnvironment(app: string, base: Environment, run: RunSettings)
   const onLocalChain = devnetPort !== undefined && !base['SUBTENSOR_URL'];
   if (app === 'sidecar' && onLocalChain && !base['SIDECAR_IDENTITIES']) {
     env['SIDECAR_IDENTITIES'] = JSON.stringify([{ ...LOCAL_VALIDATOR, token: run.sidecarToken }]);
+  }
+  // managing hands out the quotas of that same validator.
+  if (app === 'managing' && onLocalChain && !base['VALIDATOR_HOTKEY_ADDRESS']) {
+    env['VALIDATOR_HOTKEY_ADDRESS'] = LOCAL_VALIDATOR_ADDRESS;
+  }
+  // The validator signs its requests to miners as that validator too.
+  if (app === 'validator' && onLocalChain && !base['VALIDATOR_HOTKEY'] && !base['VALIDATOR_WALLET_NAME']) {
+    env['VALIDATOR_HOTKEY'] = LOCAL_VALIDATOR.hotkey;
   }
   if (app === 'sidecar' && !base['SIDECAR_OPEN_ACCESS_TOKEN']) {
     env['SIDECAR_OPEN_ACCESS_TOKEN'] = run.sidecarReadToken;
