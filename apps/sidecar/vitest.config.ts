@@ -1,3 +1,10 @@
+import { mergeConfig } from 'vitest/config';
 import { projectTestConfig } from '../../vitest.shared.ts';
 
-export default projectTestConfig(import.meta.dirname, { services: true });
+// Integration tests (test/) run the built sidecar against the real devnet; both are built once before them.
+export default mergeConfig(
+  projectTestConfig(import.meta.dirname, { services: true, testTimeoutMs: 60_000 }),
+  {
+    test: { globalSetup: ['test/global-setup.ts'] },
+  },
+);

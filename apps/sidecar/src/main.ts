@@ -8,5 +8,6 @@ await runService({
   schema: sidecarConfigSchema,
   module: (config, logger) => SidecarModule.forRoot(config, logger),
   usesRedis: true,
+  rpc: true,
   migrate: (config, logger) => migrateServiceDatabase('sidecar', config, sidecarRecords, logger),
 });

@@ -19,7 +19,8 @@ export interface IdentityRequest extends FastifyRequest {
   identity?: Identity;
 }
 
-function bearerOf(request: FastifyRequest): string | undefined {
+/** The bearer token of a request's Authorization header. */
+export function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -1,8 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { hotkeySourceFromSecret, loadHotkey, type HotkeySource } from '@vstack/chain';
 import type { SidecarIdentity } from '@vstack/config';
-import { safeEqual } from '@vstack/observability';
 
 /** A validator wallet the sidecar acts for, with its loaded hotkey. */
 export interface Identity {
@@ -22,12 +22,17 @@ export function identityHotkeySource(identity: SidecarIdentity, walletPath: stri
 @Injectable()
 export class IdentitiesService {
   readonly #byName: ReadonlyMap<string, Identity>;
+  /** SHA-256 of each token, so a presented token is hashed once and compared in constant time. */
+  readonly #openDigest: Buffer | undefined;
+  readonly #digests: ReadonlyMap<Identity, Buffer>;
 
   constructor(
     identities: readonly Identity[],
     readonly openAccessToken: string | undefined,
   ) {
     this.#byName = new Map(identities.map((identity) => [identity.name, identity]));
+    this.#openDigest = openAccessToken === undefined ? undefined : digest(openAccessToken);
+    this.#digests = new Map(identities.map((identity) => [identity, digest(identity.token)]));
   }
 
   /** Loads every identity's hotkey; fails naming the identity whose key cannot be loaded. */
@@ -66,14 +71,21 @@ export class IdentitiesService {
 
   /** True when `token` is the open-access token or any identity's token (read routes). */
   grantsRead(token: string): boolean {
-    let granted = this.openAccessToken !== undefined && safeEqual(token, this.openAccessToken);
+    const presented = digest(token);
+    let granted = this.#openDigest !== undefined && timingSafeEqual(presented, this.#openDigest);
     // Compare against every token, whatever matched, so timing does not tell which one did.
-    for (const identity of this.#byName.values()) granted = safeEqual(token, identity.token) || granted;
+    for (const tokenDigest of this.#digests.values())
+      granted = timingSafeEqual(presented, tokenDigest) || granted;
     return granted;
   }
 
   /** True when `token` is the identity's own token. */
   grantsIdentity(identity: Identity, token: string): boolean {
-    return safeEqual(token, identity.token);
+    return timingSafeEqual(digest(token), this.#digests.get(identity) ?? digest(identity.token));
   }
+}
+
+/** Tokens are compared as SHA-256 digests: equal lengths for timingSafeEqual, and nothing leaks a token's length. */
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
 }
