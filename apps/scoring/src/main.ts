@@ -8,5 +8,6 @@ await runService({
   schema: scoringConfigSchema,
   module: (config, logger) => ScoringModule.forRoot(config, logger),
   usesRedis: true,
+  rpc: true,
   migrate: (config, logger) => migrateServiceDatabase('scoring', config, scoringRecords, logger),
 });
