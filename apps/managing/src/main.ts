@@ -5,6 +5,7 @@ import { ManagingModule } from './managing.module';
 await runService({
   service: 'managing',
   schema: managingConfigSchema,
-  module: () => ManagingModule,
+  module: (config, logger) => ManagingModule.forRoot(config, logger),
   usesRedis: true,
+  rpc: true,
 });
