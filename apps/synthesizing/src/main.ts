@@ -8,5 +8,6 @@ await runService({
   schema: synthesizingConfigSchema,
   module: (config, logger) => SynthesizingModule.forRoot(config, logger),
   usesRedis: true,
+  rpc: true,
   migrate: (config, logger) => migrateServiceDatabase('synthesizing', config, synthesizingRecords, logger),
 });

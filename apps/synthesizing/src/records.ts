@@ -1,7 +1,9 @@
 import type { ServiceRecords } from '@vstack/runtime';
+import { CreateOrganicSamples1795392000000 } from './migrations/1795392000000-create-organic-samples';
+import { OrganicSampleEntity } from './samples/organic-sample.entity';
 
 /** The tables synthesizing owns: its entities and the migrations that create them, in order. */
 export const synthesizingRecords: ServiceRecords = {
-  entities: [],
-  migrations: [],
+  entities: [OrganicSampleEntity],
+  migrations: [CreateOrganicSamples1795392000000],
 };

@@ -5,6 +5,7 @@ import { ValidatorModule } from './validator.module';
 await runService({
   service: 'validator',
   schema: validatorConfigSchema,
-  module: () => ValidatorModule,
+  module: (config, logger) => ValidatorModule.forRoot(config, logger),
   usesRedis: true,
+  rpc: true,
 });
