@@ -1,12 +1,4 @@
-import { gatewayConfigSchema } from '@vstack/config';
-import { migrateServiceDatabase, runService } from '@vstack/runtime';
-import { gatewayRecords } from './records';
-import { GatewayModule } from './gateway.module';
+import { runService } from '@vstack/runtime';
+import { gatewayService } from './service';
 
-await runService({
-  service: 'gateway',
-  schema: gatewayConfigSchema,
-  module: (config, logger) => GatewayModule.forRoot(config, logger),
-  usesRedis: true,
-  migrate: (config, logger) => migrateServiceDatabase('gateway', config, gatewayRecords, logger),
-});
+await runService(gatewayService());

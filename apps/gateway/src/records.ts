@@ -1,7 +1,12 @@
 import type { ServiceRecords } from '@vstack/runtime';
+import { CreateGatewayTables1795327200000 } from './migrations/1795327200000-create-gateway-tables';
 
-/** The tables gateway owns: its entities and the migrations that create them, in order. */
+/**
+ * The tables gateway owns: its entities and the migrations that create them, in order. The stores write with
+ * plain SQL (each write is one statement over several tables, e.g. a task, its key's balance and a ledger row),
+ * so there are no entities.
+ */
 export const gatewayRecords: ServiceRecords = {
   entities: [],
-  migrations: [],
+  migrations: [CreateGatewayTables1795327200000],
 };
