@@ -1,5 +1,6 @@
 import type { MinerProxyConfig } from '@vstack/config';
 import { type HotkeySource, hotkeySourceFromSecret, loadHotkey } from '@vstack/chain';
+import type { KeyringPair } from '@polkadot/keyring/types';
 import { MinerProxyError, MinerProxyErrorCode } from './errors';
 
 /** Where the miner's hotkey comes from: MINER_HOTKEY (dev URI, seed or mnemonic) or a Bittensor wallet. */
@@ -25,8 +26,13 @@ export function hotkeySourceOf(
   );
 }
 
+/** The miner's hotkey pair, from MINER_HOTKEY or the wallet. */
+export function loadMinerHotkey(config: Parameters<typeof hotkeySourceOf>[0]): Promise<KeyringPair> {
+  return loadHotkey(hotkeySourceOf(config));
+}
+
 /** The SS58 address of the miner's hotkey. */
 export async function minerHotkeyAddress(config: Parameters<typeof hotkeySourceOf>[0]): Promise<string> {
-  const pair = await loadHotkey(hotkeySourceOf(config));
+  const pair = await loadMinerHotkey(config);
   return pair.address;
 }

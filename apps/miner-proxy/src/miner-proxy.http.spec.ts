@@ -14,6 +14,23 @@ import { MetagraphCache, StaticMetagraphSource } from './metagraph-source';
 import { MinerProxyModule } from './miner-proxy.module';
 
 const TAO = 1_000_000_000n;
+const METRICS_TOKEN = 'metrics-token-for-the-proxy-tests';
+
+/** Samples of a Prometheus text exposition, keyed by name and sorted labels: `name{a="1",b="2"}`. */
+function parseMetrics(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const [, name = '', labels = '', value = ''] = match;
+    const sorted = [...labels.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)]
+      .map(([, key = '', text = '']) => `${key}="${text}"`)
+      .sort()
+      .join(',');
+    samples.set(`${name}{${sorted}}`, Number(value));
+  }
+  return samples;
+}
 
 interface Seen {
   method: string;
@@ -59,6 +76,12 @@ async function startUpstream(): Promise<Upstream> {
         response.on('close', () => closed.push(url));
         return;
       }
+      if (url === '/tasks/broken-stream') {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.write('data: first\n\n');
+        setTimeout(() => response.destroy(), 20);
+        return;
+      }
       if (url === '/tasks/stream') {
         response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         response.write('data: first\n\n');
@@ -102,6 +125,8 @@ describe('miner-proxy over HTTP', () => {
   let ferdie: KeyringPair;
   let eve: KeyringPair;
   const cache = new MetagraphCache(1, 5);
+  const logLines: string[] = [];
+  const sentSignatures: string[] = [];
 
   function fillMetagraph(block: number): void {
     cache.update({
@@ -121,10 +146,31 @@ describe('miner-proxy over HTTP', () => {
     body: string,
     options: SignEpistulaRequestOptions = {},
   ): Record<string, string> {
-    return {
-      'content-type': 'application/json',
-      ...signEpistulaRequest(signer, body, { signedFor: miner.address, ...options }).headers,
-    };
+    const { headers } = signEpistulaRequest(signer, body, { signedFor: miner.address, ...options });
+    sentSignatures.push(headers['Epistula-Request-Signature'] ?? '');
+    return { 'content-type': 'application/json', ...headers };
+  }
+
+  async function scrape(): Promise<Map<string, number>> {
+    const response = await fetch(`${proxyUrl}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    return parseMetrics(await response.text());
+  }
+
+  /** How much each sample grew while `action` ran (samples that did not change are left out). */
+  async function metricsGrowth(action: () => Promise<void>): Promise<Record<string, number>> {
+    const before = await scrape();
+    await action();
+    const after = await scrape();
+    const growth: Record<string, number> = {};
+    for (const [key, value] of after) {
+      if (!key.startsWith('vstack_proxy_')) continue;
+      const delta = value - (before.get(key) ?? 0);
+      if (delta !== 0) growth[key] = delta;
+    }
+    return growth;
   }
 
   async function post(path: string, headers: Record<string, string>, body: string) {
@@ -175,12 +221,13 @@ describe('miner-proxy over HTTP', () => {
       RATE_LIMIT_MIN_PER_MINUTE: '0',
       UPSTREAM_TIMEOUT_MS: '500',
       PROXY_ROUTES: `/extra=${upstream.url}/base`,
+      METRICS_TOKEN,
     });
     const stream = new PassThrough();
-    stream.resume();
+    stream.on('data', (chunk: Buffer) => logLines.push(chunk.toString('utf8')));
     const logger = createLogger({
       service: 'miner-proxy',
-      level: 'info',
+      level: 'debug',
       format: 'json',
       destination: stream,
     });
@@ -288,6 +335,24 @@ describe('miner-proxy over HTTP', () => {
     expect(rest).toBe('data: second\n\n');
   });
 
+  it('cuts the answer off when the upstream breaks off mid-stream, and counts an upstream error', async () => {
+    const growth = await metricsGrowth(async () => {
+      const response = await fetch(`${proxyUrl}/tasks/broken-stream`, {
+        method: 'POST',
+        headers: signed(alice, '{}'),
+        body: '{}',
+      });
+      expect(response.status).toBe(200);
+      await expect(response.text()).rejects.toThrow();
+    });
+    expect(growth).toMatchObject({
+      'vstack_proxy_requests_total{outcome="upstream_error",route="/tasks"}': 1,
+    });
+    expect(Object.keys(growth).filter((key) => key.startsWith('vstack_proxy_requests_total'))).toHaveLength(
+      1,
+    );
+  });
+
   it('serves the extra routes of PROXY_ROUTES under the upstream base path', async () => {
     const response = await post('/extra/one', signed(alice, '{}'), '{}');
     expect(response.status).toBe(201);
@@ -383,14 +448,20 @@ describe('miner-proxy over HTTP', () => {
   });
 
   it('answers 502 when the upstream is down and 504 when it is too slow', async () => {
-    const down = await post('/train', signed(alice, '{}'), '{}');
-    expect(down.status).toBe(502);
-    expect(JSON.parse(down.text)).toEqual({
-      error: { code: 'upstream_unavailable', message: 'the upstream cannot be reached' },
+    const growth = await metricsGrowth(async () => {
+      const down = await post('/train', signed(alice, '{}'), '{}');
+      expect(down.status).toBe(502);
+      expect(JSON.parse(down.text)).toEqual({
+        error: { code: 'upstream_unavailable', message: 'the upstream cannot be reached' },
+      });
+      const slow = await post('/inference/slow', signed(alice, '{}'), '{}');
+      expect(slow.status).toBe(504);
+      expect((JSON.parse(slow.text) as { error: { code: string } }).error.code).toBe('upstream_timeout');
     });
-    const slow = await post('/inference/slow', signed(alice, '{}'), '{}');
-    expect(slow.status).toBe(504);
-    expect((JSON.parse(slow.text) as { error: { code: string } }).error.code).toBe('upstream_timeout');
+    expect(growth).toEqual({
+      'vstack_proxy_requests_total{outcome="upstream_error",route="/train"}': 1,
+      'vstack_proxy_requests_total{outcome="upstream_timeout",route="/inference"}': 1,
+    });
   });
 
   it('aborts the upstream request when the client goes away', async () => {
@@ -402,9 +473,12 @@ describe('miner-proxy over HTTP', () => {
       signal: controller.signal,
     }).catch(() => 'aborted');
     await expect.poll(() => upstream.seen.some((seen) => seen.url === '/inference/hang')).toBe(true);
+    const before = await scrape();
     controller.abort();
     expect(await pending).toBe('aborted');
     await expect.poll(() => upstream.closed.includes('/inference/hang')).toBe(true);
+    const key = 'vstack_proxy_requests_total{outcome="client_gone",route="/inference"}';
+    await expect.poll(async () => ((await scrape()).get(key) ?? 0) - (before.get(key) ?? 0)).toBe(1);
   });
 
   it('never forwards, and never fails with a 5xx, a request whose headers or body were tampered with', async () => {
@@ -448,6 +522,56 @@ describe('miner-proxy over HTTP', () => {
       { numRuns: 150 },
     );
     expect(upstream.seen.length).toBe(before);
+  });
+
+  it('counts forwards and refusals by route and outcome, and refusals by code, on /metrics', async () => {
+    const growth = await metricsGrowth(async () => {
+      expect((await post('/inference', signed(alice, '{}'), '{}')).status).toBe(201);
+      expect((await post('/tasks/arithmetic', signed(alice, '{}'), '{}')).status).toBe(201);
+      await expectRefusal('/inference', signed(eve, '{}'), '{}', 401, 'epistula_unknown_signer');
+      await expectRefusal(
+        '/tasks/arithmetic',
+        signed(ferdie, '{}'),
+        '{}',
+        403,
+        'epistula_no_validator_permit',
+      );
+    });
+    expect(growth).toEqual({
+      'vstack_proxy_requests_total{outcome="forwarded",route="/inference"}': 1,
+      'vstack_proxy_requests_total{outcome="forwarded",route="/tasks"}': 1,
+      'vstack_proxy_requests_total{outcome="refused",route="/inference"}': 1,
+      'vstack_proxy_requests_total{outcome="refused",route="/tasks"}': 1,
+      'vstack_proxy_refusals_total{reason="epistula_unknown_signer"}': 1,
+      'vstack_proxy_refusals_total{reason="epistula_no_validator_permit"}': 1,
+      'vstack_proxy_upstream_duration_seconds_count{route="/inference",status_code="201"}': 1,
+      'vstack_proxy_upstream_duration_seconds_count{route="/tasks",status_code="201"}': 1,
+      'vstack_proxy_upstream_duration_seconds_sum{route="/inference",status_code="201"}': expect.any(Number),
+      'vstack_proxy_upstream_duration_seconds_sum{route="/tasks",status_code="201"}': expect.any(Number),
+      ...Object.fromEntries(
+        Object.keys(growth)
+          .filter((key) => key.startsWith('vstack_proxy_upstream_duration_seconds_bucket'))
+          .map((key) => [key, 1]),
+      ),
+    });
+    expect(
+      Object.keys(growth).filter((key) => key.startsWith('vstack_proxy_upstream_duration_seconds_bucket')),
+    ).toContain(
+      'vstack_proxy_upstream_duration_seconds_bucket{le="+Inf",route="/inference",status_code="201"}',
+    );
+  });
+
+  it('never writes bodies or signatures to the log', async () => {
+    const marker = `body-marker-${Date.now()}`;
+    const body = JSON.stringify({ prompt: marker });
+    expect((await post('/inference', signed(alice, body), body)).status).toBe(201);
+    await expectRefusal('/inference', signed(alice, body), `${body} `, 401, 'epistula_bad_signature');
+    await expectRefusal('/inference', signed(eve, body), body, 401, 'epistula_unknown_signer');
+    expect(logLines.length).toBeGreaterThan(0);
+    const log = logLines.join('');
+    expect(log).toContain('request refused');
+    expect(log).not.toContain(marker);
+    for (const signature of sentSignatures) expect(log).not.toContain(signature.slice(2));
   });
 
   it('answers GET / and reports components on GET /status', async () => {

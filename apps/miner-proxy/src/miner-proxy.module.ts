@@ -10,32 +10,37 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ChainConnection, SubtensorClient } from '@vstack/chain';
 import type { MinerProxyConfig } from '@vstack/config';
 import {
+  type EpistulaSigner,
   EpistulaVerifier,
   metagraphSignerPolicy,
   RedisReplayCache,
   type ReplayCache,
+  SignatureWorkerPool,
+  sr25519SignerFromPair,
 } from '@vstack/epistula';
-import type { Logger } from '@vstack/observability';
+import { type Logger, ServiceMetrics } from '@vstack/observability';
 import { ReadinessRegistry } from '@vstack/runtime';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { minerHotkeyAddress } from './hotkey';
+import { loadMinerHotkey } from './hotkey';
 import {
   ChainMetagraphSource,
   METAGRAPH_SOURCE,
   MetagraphCache,
   type MetagraphSource,
 } from './metagraph-source';
+import { ProxyMetrics } from './proxy-metrics';
 import { ProxyService } from './proxy.service';
 import { StakeRateLimiter } from './rate-limiter';
 import { StatusController } from './status.controller';
-import { MINER_HOTKEY_ADDRESS, PROXY_SERVICE, REPLAY_CACHE } from './tokens';
+import { MINER_HOTKEY_ADDRESS, MINER_KEY, PROXY_SERVICE, REPLAY_CACHE, SIGNATURE_WORKERS } from './tokens';
 import { routeTable } from './upstreams';
 
 /** What tests (and private deployments) may put in place of the chain and Redis. */
 export interface MinerProxyOverrides {
   metagraph?: MetagraphSource;
   replayCache?: ReplayCache;
+  /** The miner's hotkey address, without loading the key (only when responses are not signed). */
   hotkeyAddress?: string;
   clock?: () => number;
 }
@@ -43,6 +48,31 @@ export interface MinerProxyOverrides {
 interface ReplayCacheHandle {
   cache: ReplayCache;
   close(): Promise<void>;
+}
+
+interface MinerKey {
+  address: string;
+  /** Present when SIGN_RESPONSES is on. */
+  signer: EpistulaSigner | undefined;
+}
+
+interface SignatureWorkers {
+  pool: SignatureWorkerPool | undefined;
+}
+
+/** Resolves once Redis is connected, at its first error, or after the wait; the readiness check says the rest. */
+function redisConnected(redis: Redis, waitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      redis.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, waitMs);
+    redis.once('ready', done);
+    redis.once('error', done);
+  });
 }
 
 /** Starts the metagraph, registers the proxy routes and readiness checks, and closes it all on shutdown. */
@@ -54,6 +84,7 @@ class MinerProxyLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(PROXY_SERVICE) private readonly proxy: ProxyService,
     @Inject(METAGRAPH_SOURCE) private readonly metagraph: MetagraphSource,
     @Inject(REPLAY_CACHE) private readonly replay: ReplayCacheHandle,
+    @Inject(SIGNATURE_WORKERS) private readonly workers: SignatureWorkers,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -89,6 +120,7 @@ class MinerProxyLifecycle implements OnModuleInit, OnApplicationShutdown {
     await this.proxy.close();
     await this.metagraph.stop();
     await this.replay.close();
+    await this.workers.pool?.close();
   }
 }
 
@@ -107,8 +139,31 @@ export class MinerProxyModule {
       providers: [
         MinerProxyLifecycle,
         {
+          provide: MINER_KEY,
+          useFactory: async (): Promise<MinerKey> => {
+            if (overrides.hotkeyAddress !== undefined && !config.SIGN_RESPONSES) {
+              return { address: overrides.hotkeyAddress, signer: undefined };
+            }
+            const pair = await loadMinerHotkey(config);
+            return {
+              address: pair.address,
+              signer: config.SIGN_RESPONSES ? await sr25519SignerFromPair(pair) : undefined,
+            };
+          },
+        },
+        {
           provide: MINER_HOTKEY_ADDRESS,
-          useFactory: () => overrides.hotkeyAddress ?? minerHotkeyAddress(config),
+          inject: [MINER_KEY],
+          useFactory: (key: MinerKey) => key.address,
+        },
+        {
+          provide: SIGNATURE_WORKERS,
+          useFactory: (): SignatureWorkers => ({
+            pool:
+              config.VERIFY_THREADS > 0
+                ? new SignatureWorkerPool({ threads: config.VERIFY_THREADS })
+                : undefined,
+          }),
         },
         {
           provide: METAGRAPH_SOURCE,
@@ -128,14 +183,20 @@ export class MinerProxyModule {
         },
         {
           provide: REPLAY_CACHE,
-          useFactory: (): ReplayCacheHandle => {
+          useFactory: async (): Promise<ReplayCacheHandle> => {
             if (overrides.replayCache) {
               return { cache: overrides.replayCache, close: () => Promise.resolve() };
             }
-            const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+            const redis = new Redis(config.REDIS_URL, {
+              maxRetriesPerRequest: 1,
+              enableOfflineQueue: false,
+              enableAutoPipelining: true,
+            });
             redis.on('error', (error: unknown) => {
               logger.warn({ err: error }, 'replay cache: Redis error');
             });
+            // Without an offline queue, requests before the connection would get 503: give it a moment.
+            await redisConnected(redis, 3_000);
             return {
               cache: new RedisReplayCache(redis, { keyPrefix: `${config.REDIS_PREFIX}:epistula:replay:` }),
               close: async () => {
@@ -147,10 +208,16 @@ export class MinerProxyModule {
         },
         {
           provide: PROXY_SERVICE,
-          inject: [MINER_HOTKEY_ADDRESS, METAGRAPH_SOURCE, REPLAY_CACHE],
-          useFactory: (hotkey: string, metagraph: MetagraphSource, replay: ReplayCacheHandle) => {
+          inject: [MINER_KEY, METAGRAPH_SOURCE, REPLAY_CACHE, SIGNATURE_WORKERS, ServiceMetrics],
+          useFactory: (
+            key: MinerKey,
+            metagraph: MetagraphSource,
+            replay: ReplayCacheHandle,
+            workers: SignatureWorkers,
+            serviceMetrics: ServiceMetrics,
+          ) => {
             const verifier = new EpistulaVerifier({
-              hotkey,
+              hotkey: key.address,
               maxAgeMs: config.EPISTULA_MAX_AGE_MS,
               maxFutureMs: config.EPISTULA_MAX_FUTURE_MS,
               ...(overrides.clock ? { clock: overrides.clock } : {}),
@@ -160,6 +227,7 @@ export class MinerProxyModule {
                 minStake: config.MIN_VALIDATOR_STAKE,
               }),
               replayCache: replay.cache,
+              ...(workers.pool ? { signatureChecker: workers.pool } : {}),
             });
             return new ProxyService({
               routes: routeTable(
@@ -176,6 +244,10 @@ export class MinerProxyModule {
               }),
               maxBodyBytes: config.MAX_BODY_BYTES,
               upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
+              metrics: new ProxyMetrics(serviceMetrics.registry),
+              responseSigning: key.signer
+                ? { signer: key.signer, maxBytes: config.SIGN_RESPONSES_MAX_BYTES }
+                : undefined,
               logger,
             });
           },

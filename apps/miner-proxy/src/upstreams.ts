@@ -76,6 +76,11 @@ export interface UpstreamResponse {
   body: NodeJS.ReadableStream & AsyncIterable<Buffer>;
 }
 
+/** Whether an upstream failure is a timeout (no headers, or a pause between body chunks, past the limit). */
+export function isUpstreamTimeout(error: unknown): boolean {
+  return error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError;
+}
+
 /** A keep-alive connection pool to one internal server. */
 export class Upstream {
   private readonly pool: Pool;
@@ -113,7 +118,7 @@ export class Upstream {
         body: response.body,
       };
     } catch (error) {
-      if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
+      if (isUpstreamTimeout(error)) {
         throw new MinerProxyError(
           MinerProxyErrorCode.UpstreamTimeout,
           `the upstream did not answer within ${this.timeoutMs} ms`,

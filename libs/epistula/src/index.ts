@@ -6,8 +6,10 @@ export {
   createSr25519Signer,
   type EpistulaSigner,
   epistulaCryptoReady,
+  type ExportableSr25519Pair,
   isEpistulaCryptoReady,
   publicKeyOfAddress,
+  sr25519SignerFromPair,
 } from './crypto';
 export { EpistulaExceptionFilter } from './epistula.filter';
 export {
@@ -61,6 +63,11 @@ export {
   verifyEpistulaResponse,
   type VerifyEpistulaResponseOptions,
 } from './response';
+export {
+  type SignatureChecker,
+  SignatureWorkerPool,
+  type SignatureWorkerPoolOptions,
+} from './signature-workers';
 export { signEpistulaRequest, type SignEpistulaRequestOptions, type SignedEpistulaRequest } from './sign';
 export {
   allowAnySigner,

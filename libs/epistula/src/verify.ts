@@ -24,6 +24,7 @@ import {
   uuidPattern,
 } from './message';
 import type { ReplayCache } from './replay-cache';
+import type { SignatureChecker } from './signature-workers';
 import type { SignerDecision, SignerPolicy, SignerRefusalReason } from './signer-policy';
 
 /** Peers accept requests up to 8 s old. */
@@ -54,6 +55,8 @@ export interface EpistulaVerifierOptions extends EpistulaSkewOptions {
   signerPolicy: SignerPolicy;
   /** Where (signer, UUID) pairs are remembered for the skew window. */
   replayCache: ReplayCache;
+  /** Where signatures are checked: on the calling thread unless given (a `SignatureWorkerPool` for threads). */
+  signatureChecker?: SignatureChecker;
 }
 
 /** What a verified request proved. */
@@ -77,6 +80,7 @@ interface ResolvedVerifierOptions extends ResolvedSkew {
   readonly hotkey: string | null;
   readonly policy: SignerPolicy;
   readonly replayCache: ReplayCache;
+  readonly signatureChecker: SignatureChecker | undefined;
   /** How long a (signer, UUID) pair must be remembered: the whole span a timestamp is accepted for. */
   readonly windowMs: number;
 }
@@ -116,6 +120,7 @@ function resolveVerifierOptions(options: EpistulaVerifierOptions): ResolvedVerif
     hotkey: options.hotkey,
     policy: options.signerPolicy,
     replayCache: options.replayCache,
+    signatureChecker: options.signatureChecker,
     windowMs: Math.max(1, skew.maxAgeMs + skew.maxFutureMs),
   };
 }
@@ -306,8 +311,14 @@ async function verifyResolved(
   const signatureText = requireHeader(headers, EpistulaHeader.RequestSignature, side);
   const signature = decodeSignature(signatureText, EpistulaHeader.RequestSignature, side);
   const message = messageBytes(epistulaRequestMessage(sha256Hex(body), uuid, timestampText, signedFor));
-  if (!isEpistulaCryptoReady()) await epistulaCryptoReady();
-  if (!verifySr25519(signature, message, publicKey, options.acceptWrapped)) {
+  let valid: boolean;
+  if (options.signatureChecker === undefined) {
+    if (!isEpistulaCryptoReady()) await epistulaCryptoReady();
+    valid = verifySr25519(signature, message, publicKey, options.acceptWrapped);
+  } else {
+    valid = await options.signatureChecker.check(signature, message, publicKey, options.acceptWrapped);
+  }
+  if (!valid) {
     throw refuse(
       EpistulaErrorCode.BadSignature,
       `the signature does not match the request and ${signedBy}`,
