@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { SynthesizingConfig } from '@vstack/config';
 import { type Logger, ServiceMetrics } from '@vstack/observability';
 import type { RandomSource } from '@vstack/protocol';
-import type { QueueLogger } from '@vstack/queues';
+import { queueLoggerOf } from '@vstack/queues';
 import { ServiceDatabaseModule } from '@vstack/runtime';
 import { SynthesizingMetrics } from './metrics';
 import {
@@ -34,17 +34,6 @@ export interface SynthesizingOverrides {
   clock?: Clock;
   timers?: Timers;
   random?: RandomSource;
-}
-
-function queueLoggerOf(logger: Logger): QueueLogger {
-  return {
-    warn: (message, context) => {
-      logger.warn(context, message);
-    },
-    error: (message, context) => {
-      logger.error(context, message);
-    },
-  };
 }
 
 /**

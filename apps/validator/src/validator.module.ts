@@ -3,7 +3,7 @@ import type { ValidatorConfig } from '@vstack/config';
 import { ContractsModule, RpcClient } from '@vstack/contracts';
 import { type Logger, ServiceMetrics } from '@vstack/observability';
 import type { RandomSource } from '@vstack/protocol';
-import { JobProducer, type QueueConnectionOptions } from '@vstack/queues';
+import { JobProducer, type QueueConnectionOptions, queueLoggerOf } from '@vstack/queues';
 import { loadValidatorSigner } from './hotkey';
 import { ValidatorMetrics } from './metrics';
 import { MinerClient } from './miners/miner-client';
@@ -32,7 +32,7 @@ import { OrganicTaskService } from './tasks/organic-task.service';
 import { SyntheticTaskService } from './tasks/synthetic-task.service';
 import { TaskProcessor } from './tasks/task.processor';
 import { TaskRelease } from './tasks/task-release';
-import { queueLoggerOf, TaskWorkers } from './tasks/task-workers';
+import { TaskWorkers } from './tasks/task-workers';
 import { EpochController } from './weights/epoch.controller';
 import { EpochWeightsService } from './weights/epoch-weights.service';
 

@@ -1,3 +1,5 @@
+import type { Logger } from '@vstack/observability';
+
 /** Where the queue layer reports what it cannot throw to a caller: connection errors and failed jobs. */
 export interface QueueLogger {
   warn(message: string, context: Record<string, unknown>): void;
@@ -13,3 +15,15 @@ export const consoleQueueLogger: QueueLogger = {
     console.error(message, context);
   },
 };
+
+/** The queue layer's logger on top of a service's pino logger (context first, as pino takes it). */
+export function queueLoggerOf(logger: Pick<Logger, 'warn' | 'error'>): QueueLogger {
+  return {
+    warn: (message, context) => {
+      logger.warn(context, message);
+    },
+    error: (message, context) => {
+      logger.error(context, message);
+    },
+  };
+}

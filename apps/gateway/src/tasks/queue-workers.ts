@@ -11,7 +11,7 @@ import {
   JobProducer,
   JobWorker,
   type QueueConnectionOptions,
-  type QueueLogger,
+  queueLoggerOf,
   QueueName,
 } from '@vstack/queues';
 import { SERVICE_LOGGER } from '@vstack/runtime';
@@ -21,18 +21,6 @@ import { ResultsProcessor } from './results.processor';
 
 /** Injection token of the queue connection (REDIS_URL, REDIS_PREFIX). */
 export const QUEUE_CONNECTION = Symbol('gateway:queue-connection');
-
-/** The queue layer's logger on top of the service's. */
-export function queueLoggerOf(logger: Logger): QueueLogger {
-  return {
-    warn: (message, context) => {
-      logger.warn(context, message);
-    },
-    error: (message, context) => {
-      logger.error(context, message);
-    },
-  };
-}
 
 /**
  * Takes results and webhook deliveries once the app has started, and stops taking them (finishing those in hand)

@@ -12,7 +12,7 @@ import {
   JobName,
   JobWorker,
   OnJob,
-  type QueueLogger,
+  queueLoggerOf,
   QueueName,
   type SetWeightsPayload,
 } from '@vstack/queues';
@@ -22,18 +22,6 @@ import { SIDECAR_CONFIG } from '../tokens';
 import type { WeightsQueue } from './weights.queue';
 import { WeightsService } from './weights.service';
 import { WEIGHTS_QUEUE } from './weights.tokens';
-
-/** The queue layer's logger over the service's pino logger. */
-export function queueLogger(logger: Logger): QueueLogger {
-  return {
-    warn: (message, context) => {
-      logger.warn(context, message);
-    },
-    error: (message, context) => {
-      logger.error(context, message);
-    },
-  };
-}
 
 /** Takes weights jobs from the weights queue: the API's own and scoring's. */
 @Injectable()
@@ -69,7 +57,7 @@ export class WeightsWorker implements OnApplicationBootstrap, BeforeApplicationS
       // A commit-reveal job holds its slot until its reveal, an epoch later; leave room for the next ones.
       concurrency: Math.max(8, 4 * this.identities.list().length),
       name: 'sidecar',
-      logger: queueLogger(this.logger),
+      logger: queueLoggerOf(this.logger),
     });
     this.#worker = worker;
     // In the background: the API serves while Redis is away, and the worker connects when it is back.

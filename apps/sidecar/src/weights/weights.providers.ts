@@ -2,6 +2,7 @@ import type { Provider, Type } from '@nestjs/common';
 import type { WeightsCommitStore } from '@vstack/chain';
 import type { SidecarConfig } from '@vstack/config';
 import { type Logger, ServiceMetrics } from '@vstack/observability';
+import { queueLoggerOf } from '@vstack/queues';
 import { DataSource } from 'typeorm';
 import { IdentitiesService } from '../auth/identities.service';
 import { ChainMetrics } from '../chain/chain-metrics';
@@ -12,7 +13,7 @@ import { realTimers, WeightsJobRunner } from './weights-job.runner';
 import { PostgresWeightsJobStore, type WeightsJobStore } from './weights-job.store';
 import { WeightsController } from './weights.controller';
 import { WeightsMetrics } from './weights.metrics';
-import { queueLogger, WeightsProcessor, WeightsWorker } from './weights.processor';
+import { WeightsProcessor, WeightsWorker } from './weights.processor';
 import { BullWeightsQueue } from './weights.queue';
 import { WeightsService } from './weights.service';
 import {
@@ -52,7 +53,7 @@ export function weightsProviders(config: SidecarConfig, logger: Logger): Provide
       useFactory: () =>
         new BullWeightsQueue(
           { redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX },
-          queueLogger(logger),
+          queueLoggerOf(logger),
         ),
     },
     {

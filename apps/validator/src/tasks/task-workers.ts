@@ -11,7 +11,7 @@ import {
   JobProducer,
   JobWorker,
   type QueueConnectionOptions,
-  type QueueLogger,
+  queueLoggerOf,
   QueueName,
 } from '@vstack/queues';
 import { SERVICE_LOGGER } from '@vstack/runtime';
@@ -19,18 +19,6 @@ import { MINER_CALLER, QUEUE_CONNECTION, VALIDATOR_SETTINGS } from '../ports';
 import type { ValidatorSettings } from '../settings';
 import { TaskProcessor } from './task.processor';
 import { TaskRelease } from './task-release';
-
-/** The queue layer's logger on top of the service's. */
-export function queueLoggerOf(logger: Logger): QueueLogger {
-  return {
-    warn: (message, context) => {
-      logger.warn(context, message);
-    },
-    error: (message, context) => {
-      logger.error(context, message);
-    },
-  };
-}
 
 /** Something holding connections that must be closed last. */
 export interface Closable {
