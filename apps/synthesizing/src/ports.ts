@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SyntheticTaskPayload } from '@vstack/queues';
 
 // What synthesizing reads and writes besides its own code: the clock, timers, randomness, the synthetic queue
@@ -49,23 +50,7 @@ export const SYNTHETIC_QUEUE = Symbol('synthesizing:synthetic-queue');
 export const SAMPLE_STORE = Symbol('synthesizing:sample-store');
 export const SYNTHESIZING_SETTINGS = Symbol('synthesizing:settings');
 
-/** Real timers. */
+/** Real timers: the sleep resolves early, without an error, when its signal aborts. */
 export const realTimers: Timers = {
-  sleep(ms, signal) {
-    return new Promise((resolve) => {
-      if (signal?.aborted) {
-        resolve();
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  },
+  sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined),
 };

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   MinerReport,
   OrganicSampledEvent,
@@ -97,23 +98,7 @@ export const JOB_SENDER = Symbol('validator:job-sender');
 export const VALIDATOR_SETTINGS = Symbol('validator:settings');
 export const QUEUE_CONNECTION = Symbol('validator:queue-connection');
 
-/** Real timers. */
+/** Real timers: the sleep resolves early, without an error, when its signal aborts. */
 export const realTimers: Timers = {
-  sleep(ms, signal) {
-    return new Promise((resolve) => {
-      if (signal?.aborted) {
-        resolve();
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  },
+  sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}).catch(() => undefined),
 };
