@@ -1,4 +1,4 @@
-import { freePort } from '@vstack/local-infra';
+import { isPortFree } from '@vstack/local-infra';
 import { apiPaths, weightsHistoryResponseSchema, type WeightsJob } from '@vstack/sidecar-client';
 import {
   createTestSchema,
@@ -99,8 +99,16 @@ describe('validator pipeline end to end', () => {
   };
 
   beforeAll(async () => {
+    // The proxies' ports go into the chain's axons before the proxies start, seconds later. Ports from the kernel's
+    // ephemeral range (what freePort hands out) can be taken in between by the connections of tests running beside
+    // this one, so these come from below it.
     const proxyPorts = new Map<number, number>();
-    for (const miner of MINERS) proxyPorts.set(miner.uid, await freePort());
+    let candidate = 20_000 + Math.floor(Math.random() * 10_000);
+    for (const miner of MINERS) {
+      while (!(await isPortFree(candidate))) candidate += 1;
+      proxyPorts.set(miner.uid, candidate);
+      candidate += 1;
+    }
     devnet = await startDevnet({
       blockTimeMs: BLOCK_TIME_MS,
       scenario: {
