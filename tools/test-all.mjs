@@ -5,9 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureDependencies } from './ensure-deps.mjs';
+import { ensurePrometheus } from './ensure-prometheus.mjs';
 
 const workspaceRoot = resolve(import.meta.dirname, '..');
 ensureDependencies(workspaceRoot);
+ensurePrometheus();
 
 const resultsDir = join(workspaceRoot, 'tmp', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });

@@ -45,6 +45,18 @@ function withOptionalEnvFiles(schema: JsonObject): JsonObject {
   return schema;
 }
 
+/**
+ * The shipped schema also predates secrets taken from an environment variable (Compose 2.6): the current
+ * compose-spec adds `environment`, the variable's name, beside `file` and `external`.
+ */
+function withEnvironmentSecrets(schema: JsonObject): JsonObject {
+  const definitions = schema.definitions as Record<string, JsonObject>;
+  const secret = definitions.secret as { properties: JsonObject } | undefined;
+  if (!secret) throw new Error(`${composeSchemaPath} has no secret definition`);
+  secret.properties.environment = { type: 'string' };
+  return schema;
+}
+
 // Compose durations are Go durations (`1m30s`), not the ISO 8601 durations ajv-formats knows.
 const goDuration = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 const portRange = String.raw`\d+(-\d+)?`;
@@ -66,7 +78,7 @@ function withoutDraft4Ids(node: unknown): unknown {
 /** A validator for compose files built from the compose-spec schema (JSON Schema 2019-09). */
 export function createComposeValidator(): ValidateFunction {
   const shipped = JSON.parse(readFileSync(composeSchemaPath, 'utf8')) as unknown;
-  const schema = withOptionalEnvFiles(withoutDraft4Ids(shipped) as JsonObject);
+  const schema = withEnvironmentSecrets(withOptionalEnvFiles(withoutDraft4Ids(shipped) as JsonObject));
   // Declared as `http://json-schema.org/draft/2019-09/schema#`; Ajv knows the dialect by its canonical URI.
   schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
   // The schema types several values as unions (`["string", "number"]`), which strict mode allows only on request.

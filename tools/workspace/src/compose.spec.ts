@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type AppName, appConfigSchemas, appNames, parseConfig } from '@vstack/config';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { postgresApps, variablesOutsideSchema } from './app-environment';
 import {
   buildOf,
   type ComposeFile,
@@ -21,8 +22,6 @@ function loadCompose(): ComposeFile {
   if (!validate(document)) throw new Error(formatSchemaErrors(validate.errors).join('\n'));
   return document as ComposeFile;
 }
-
-const postgresApps = appNames.filter((app) => 'DATABASE_URL' in appConfigSchemas[app].shape);
 
 function environmentWithDefaults(compose: ComposeFile, service: string): Record<string, string> {
   const environment = listOrDictToMap(compose.services[service]?.environment);
@@ -115,7 +114,7 @@ describe('docker-compose.yml services', () => {
   it.each(appNames)('gives %s only variables of its config schema, and values it accepts', (app: AppName) => {
     const schema = appConfigSchemas[app];
     const environment = environmentWithDefaults(compose, app);
-    expect(Object.keys(environment).filter((key) => !(key in schema.shape))).toEqual([]);
+    expect(variablesOutsideSchema(app, Object.keys(environment))).toEqual([]);
     expect(environment.HOST).toBe('0.0.0.0');
     const config = parseConfig(app, schema, environment);
     expect(config.PORT).toBe(Number(environment.PORT));
@@ -156,10 +155,7 @@ describe('docker-compose.yml services', () => {
     const environment = environmentWithDefaults(compose, 'migrations');
     expect(postgresApps.length).toBeGreaterThan(0);
     for (const app of postgresApps) {
-      expect(
-        Object.keys(environment).filter((key) => !(key in appConfigSchemas[app].shape)),
-        app,
-      ).toEqual([]);
+      expect(variablesOutsideSchema(app, Object.keys(environment)), app).toEqual([]);
       expect(() => parseConfig(app, appConfigSchemas[app], environment)).not.toThrow();
       expect(environment.DATABASE_URL).toBe(environmentWithDefaults(compose, app).DATABASE_URL);
     }

@@ -21,12 +21,22 @@ export interface ComposeService {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   restart?: string;
   volumes?: unknown[];
+  ports?: unknown[];
+  secrets?: (string | { source: string; target?: string; mode?: number | string })[];
+}
+
+/** A top-level secret: a file, or (Compose 2.6+) the value of an environment variable. */
+export interface ComposeSecret {
+  file?: string;
+  environment?: string;
+  external?: boolean;
 }
 
 /** The parts of a compose file the workspace checks read; the JSON schema checks the rest. */
 export interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, ComposeSecret>;
 }
 
 /** Parses compose YAML the way Compose does, merge keys (`<<: *anchor`) included. */
@@ -89,5 +99,42 @@ export function interpolateDefaults(value: string): string {
       if (operator === '-' || operator === ':-') return operand ?? '';
       throw new Error(`\${${name}} has no default in "${value}"`);
     },
+  );
+}
+
+/** A volume in the short syntax `source:target[:mode]`. */
+export interface VolumeMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** A path on the host (`./…`, `/…`, `~/…` or a variable), not a named volume. */
+  bind: boolean;
+}
+
+/** A service's volumes in the short syntax; the long syntax is not used in this repository. */
+export function volumeMounts(service: ComposeService): VolumeMount[] {
+  return (service.volumes ?? []).map((entry) => {
+    if (typeof entry !== 'string') throw new Error(`long-syntax volume ${JSON.stringify(entry)}`);
+    // The source may hold `${NAME:-default}`, whose colon is not a separator.
+    const match = /^((?:\$\{[^}]*\}|[^:])+):([^:]+)(?::(ro|rw))?$/.exec(entry);
+    if (!match) throw new Error(`unreadable volume "${entry}"`);
+    const source = match[1] ?? '';
+    return {
+      source,
+      target: match[2] ?? '',
+      readOnly: match[3] === 'ro',
+      bind: /^[./~$]/.test(source),
+    };
+  });
+}
+
+/** Where a service's secret lands in its container: `/run/secrets/<target or name>`. */
+export function secretPaths(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    (service.secrets ?? []).map((secret) => {
+      const { source, target } = typeof secret === 'string' ? { source: secret, target: undefined } : secret;
+      const path = target?.startsWith('/') ? target : `/run/secrets/${target ?? source}`;
+      return [source, path];
+    }),
   );
 }

@@ -1,0 +1,4 @@
+export * from './definitions';
+export * from './files';
+export * from './grafana';
+export * from './promql';
