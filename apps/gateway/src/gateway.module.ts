@@ -22,6 +22,7 @@ import { ApiKeysService } from './keys/api-keys.service';
 import { AdminGuard, ApiKeyGuard } from './keys/guards';
 import { PostgresKeyStore } from './keys/postgres-key-store';
 import { RedisRateLimiter } from './keys/rate-limiter';
+import { QueueBoardModule } from './queue-board/queue-board.module';
 import {
   CLOCK,
   type Clock,
@@ -100,6 +101,12 @@ export class GatewayModule {
           redisUrl: config.REDIS_URL,
           prefix: config.REDIS_PREFIX,
           connectionName: 'vstack-gateway-events',
+        }),
+        QueueBoardModule.forRoot({
+          redisUrl: config.REDIS_URL,
+          prefix: config.REDIS_PREFIX,
+          adminToken: config.GATEWAY_ADMIN_TOKEN,
+          logger,
         }),
       ],
       controllers: [

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,7 +47,11 @@ class LauncherRun {
   output = '';
   readonly ended: Promise<ProcessExit>;
 
-  private constructor(readonly child: ChildProcess) {
+  private constructor(
+    readonly child: ChildProcess,
+    /** Where this run leaves its app logs and services.json. */
+    readonly localDir: string,
+  ) {
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.ended = processEnded(child);
@@ -58,12 +62,14 @@ class LauncherRun {
     const inherited = { ...process.env };
     delete inherited['REDIS_URL'];
     delete inherited['DATABASE_URL'];
+    const localDir = mkdtempSync(join(tmpdir(), 'launcher-e2e-local-'));
     return new LauncherRun(
       spawn(process.execPath, [launcherMain, ...args], {
         cwd: workspaceRoot,
-        env: { ...inherited, NO_COLOR: '1', ...env },
+        env: { ...inherited, NO_COLOR: '1', VSTACK_LOCAL_DIR: localDir, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
+      localDir,
     );
   }
 
@@ -116,6 +122,7 @@ class LauncherRun {
       if (!stopped) this.child.kill('SIGKILL');
     }
     for (const pid of this.pids().filter(isProcessAlive)) process.kill(pid, 'SIGKILL');
+    await rm(this.localDir, { recursive: true, force: true });
   }
 }
 
@@ -235,9 +242,22 @@ describe('the launcher with fixture apps', () => {
     });
     expect(metricsToken?.length).toBeGreaterThanOrEqual(16);
 
+    // What `vstack top` reads to find the apps of this run.
+    const servicesFile = join(run.localDir, 'services.json');
+    expect(JSON.parse(await readFile(servicesFile, 'utf8'))).toEqual({
+      apps: Object.fromEntries(apps.map((app) => [app.name, app.url])),
+      metricsToken,
+    });
+
     const pids = run.pids();
     expect(pids).toHaveLength(4);
     expect(await run.stop()).toEqual({ code: 0, signal: null });
+    // Each app's output stays in its own file for `vstack logs <app>`; the list of running apps goes.
+    const gatewayLog = await readFile(join(run.localDir, 'logs', 'gateway.log'), 'utf8');
+    expect(gatewayLog).toMatch(/^migrated gateway in postgres$/m);
+    expect(gatewayLog).toMatch(/^gateway listening on 127\.0\.0\.1:\d+$/m);
+    expect(gatewayLog).toMatch(/^gateway stopping$/m);
+    expect(existsSync(servicesFile)).toBe(false);
     expect(run.output).toMatch(/^gateway +\| gateway stopping$/m);
     expect(run.output).toMatch(/launcher +\| stopped$/m);
     expect(await eventuallyGone(pids)).toEqual([]);

@@ -13,6 +13,7 @@ import { waitUntilReady } from './health';
 import type { LauncherOptions } from './options';
 import { type OutputSink, PrefixedOutput } from './output';
 import { assignPorts, type PortProbe } from './ports';
+import { RunFiles } from './run-files';
 import { Supervisor } from './supervisor';
 import { renderTable } from './table';
 
@@ -35,6 +36,8 @@ export interface LauncherDeps {
   onStopSignal(listener: (signal: NodeJS.Signals) => void): () => void;
   /** Between SIGTERM and SIGKILL when stopping the apps. */
   graceMs: number;
+  /** Where the run leaves each app's log and the apps' URLs for `vstack logs` / `vstack top`; nowhere when unset. */
+  runDir?: string;
 }
 
 interface StopReason {
@@ -86,10 +89,12 @@ export async function runLauncher(options: LauncherOptions, deps: LauncherDeps):
     if (shutdown.signal.aborted) throw new Stopping();
   };
 
+  const runFiles = deps.runDir ? new RunFiles(deps.runDir, complain) : undefined;
   const supervisor = new Supervisor({
     graceMs: deps.graceMs,
     onLine: (name, stream, line) => {
       output.line(name, stream, line);
+      runFiles?.line(name, line);
     },
     onKilled: (name, pid) => {
       complain(`${name} (pid ${pid}) did not stop within ${deps.graceMs / 1000} s; killed it`);
@@ -185,7 +190,13 @@ export async function runLauncher(options: LauncherOptions, deps: LauncherDeps):
       checkpoint();
     }
 
+    await runFiles?.writeServices({
+      apps: Object.fromEntries(selection.apps.map((app) => [app.name, baseUrlOf(app)])),
+      ...(setting('METRICS_TOKEN') ? {} : { metricsToken: run.metricsToken }),
+    });
     deps.sink.stdout(`\n${describeRun(selection.apps, baseUrlOf, run, deps.env, services.length)}\n\n`);
+    if (runFiles)
+      say(`app logs in ${join(runFiles.dir, 'logs')}: vstack logs <app>; live figures: vstack top`);
     say('vstack is running — Ctrl-C to stop');
     await new Promise<void>((resolveStop) => {
       if (shutdown.signal.aborted) resolveStop();
@@ -203,6 +214,7 @@ export async function runLauncher(options: LauncherOptions, deps: LauncherDeps):
   if (reason.exitCode === 0) say(reason.message);
   else complain(reason.message);
   await supervisor.stopAll();
+  await runFiles?.close();
   for (const service of services.reverse()) {
     await service.stop().catch((error: unknown) => {
       complain(`could not stop a private service: ${error instanceof Error ? error.message : String(error)}`);

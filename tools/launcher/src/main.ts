@@ -39,5 +39,6 @@ const exitCode = await runLauncher(options, {
     };
   },
   graceMs: 15_000,
+  runDir: process.env['VSTACK_LOCAL_DIR'] || join(workspaceRoot, 'tmp/local'),
 });
 process.exit(exitCode);
