@@ -151,6 +151,61 @@ function serviceRows(service: string): RowSpec[] {
   ];
 }
 
+/**
+ * The queues a service works on: their depth by state (read from Redis at each scrape), its job runs by outcome
+ * and how long they take. `runsEmptyWhen` says why a service's runs can be missing on a healthy stack.
+ */
+function queueRow(service: string, runsEmptyWhen?: string): RowSpec {
+  const job = `{job=~"(.+-)?${service}"}`;
+  const empty = runsEmptyWhen === undefined ? {} : { emptyWhen: runsEmptyWhen };
+  return {
+    title: 'Queues',
+    panels: [
+      {
+        title: 'Queue depth',
+        description:
+          'Jobs waiting, prioritized, delayed, running and failed in each queue this service works on.',
+        kind: 'timeseries',
+        unit: 'short',
+        queries: [
+          { expr: `max by (queue, state) (${MetricName.queueJobs}${job})`, legend: '{{queue}} {{state}}' },
+        ],
+      },
+      {
+        title: 'Job runs by outcome',
+        description:
+          'Job runs finished per second: completed, retried (attempts left), failed for good, invalid.',
+        kind: 'timeseries',
+        unit: 'ops',
+        queries: [
+          {
+            expr: perSecond(MetricName.queueJobRunsTotal, job, ['queue', 'outcome']),
+            legend: '{{queue}} {{outcome}}',
+          },
+        ],
+        ...empty,
+      },
+      {
+        title: 'Job run time',
+        description: 'p50 and p95 of one job run, from taking the job to its outcome.',
+        kind: 'timeseries',
+        unit: 's',
+        queries: [
+          {
+            expr: quantile(0.5, MetricName.queueJobRunDurationSeconds, job, ['queue']),
+            legend: 'p50 {{queue}}',
+          },
+          {
+            expr: quantile(0.95, MetricName.queueJobRunDurationSeconds, job, ['queue']),
+            legend: 'p95 {{queue}}',
+          },
+        ],
+        ...empty,
+      },
+    ],
+  };
+}
+
 const sidecar: DashboardSpec = {
   service: 'sidecar',
   uid: 'vstack-sidecar',
@@ -695,6 +750,14 @@ const devnet: DashboardSpec = {
   rows: [],
 };
 
+/** The services that run queue workers, and their queue rows. */
+const queueRows: Readonly<Record<string, RowSpec>> = {
+  sidecar: queueRow('sidecar', 'no weights job has run yet: scoring sends one per epoch'),
+  scoring: queueRow('scoring'),
+  gateway: queueRow('gateway'),
+  validator: queueRow('validator'),
+};
+
 /** Every service's dashboard, with the rows all services share first. */
 export const dashboardSpecs: readonly DashboardSpec[] = [
   sidecar,
@@ -705,4 +768,7 @@ export const dashboardSpecs: readonly DashboardSpec[] = [
   validator,
   minerProxy,
   devnet,
-].map((spec) => ({ ...spec, rows: [...serviceRows(spec.service), ...spec.rows] }));
+].map((spec) => {
+  const queues = queueRows[spec.service];
+  return { ...spec, rows: [...serviceRows(spec.service), ...(queues ? [queues] : []), ...spec.rows] };
+});

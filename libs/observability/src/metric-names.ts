@@ -7,6 +7,14 @@ export const MetricName = {
   httpRequestDurationSeconds: 'vstack_http_request_duration_seconds',
   httpRequestsInProgress: 'vstack_http_requests_in_progress',
 
+  // queues (every service that runs a queue worker)
+  /** Gauge; labels queue, state (waiting, prioritized, delayed, active, failed): jobs in the queue, read at scrape time. */
+  queueJobs: 'vstack_queue_jobs',
+  /** Counter; labels queue, job, outcome (completed, retried, failed, invalid): job runs finished by this worker. */
+  queueJobRunsTotal: 'vstack_queue_job_runs_total',
+  /** Histogram; labels queue, job, outcome: one run of a job, from taking it to its outcome. */
+  queueJobRunDurationSeconds: 'vstack_queue_job_run_duration_seconds',
+
   // sidecar (chain access and weights)
   /** Histogram; labels operation (metagraph, head, hyperparameters, set_weights, commit_weights, reveal_weights), status (ok, error). */
   chainOperationDurationSeconds: 'vstack_chain_operation_duration_seconds',

@@ -1,6 +1,7 @@
 import { currentCorrelationId } from '@vstack/observability';
 import { deleteRedisKeysWithPrefix, uniqueTestName } from '@vstack/testing';
 import { Queue } from 'bullmq';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
 import type { QueueConnectionOptions } from './connection';
 import { QueueError, QueueErrorCode } from './errors';
@@ -182,6 +183,61 @@ describe('JobWorker', () => {
       { timeout: 5_000 },
     );
     expect(attempts).toEqual([1, 2]);
+  });
+
+  it('reports job runs by outcome and the queue depth by state in the registry it is given', async () => {
+    const options = connection();
+    const registry = new Registry();
+    const held = gate();
+    await startWorker({
+      queue: QueueName.SyntheticTasks,
+      handlers: new JobHandlerRegistry().register(JobName.SyntheticTask, async (payload, job) => {
+        if (payload.taskId === 'flaky' && job.attempt === 1) throw new Error('miner timed out');
+        if (payload.taskId === 'broken') throw new Error('miner down');
+        if (payload.taskId === 'held') await held.promise;
+      }),
+      connection: options,
+      metrics: registry,
+      concurrency: 4,
+    });
+    const producer = producerFor(options);
+    for (const id of ['ok', 'flaky', 'broken', 'held']) {
+      await producer.add(JobName.SyntheticTask, syntheticTask(id), { jobId: id });
+    }
+    await queueFor(options, QueueName.SyntheticTasks).add(
+      JobName.SyntheticTask,
+      { taskId: 'bad', taskType: 'text', request: {} },
+      { jobId: 'bad' },
+    );
+    const queue = queueFor(options, QueueName.SyntheticTasks);
+    await vi.waitFor(
+      async () => {
+        expect(await queue.getJobState('broken')).toBe('failed');
+        expect(await queue.getJobState('flaky')).toBe('completed');
+        expect(await queue.getJobState('bad')).toBe('failed');
+      },
+      { timeout: 10_000 },
+    );
+
+    const runs = async (): Promise<Record<string, number>> => {
+      const metric = await registry.getSingleMetric('vstack_queue_job_runs_total')?.get();
+      const entries: [string, number][] = (metric?.values ?? []).map((value) => [
+        String(value.labels['outcome']),
+        value.value,
+      ]);
+      return Object.fromEntries(entries);
+    };
+    // ok and flaky's second run completed; flaky's first and broken's first were retried; broken's second failed.
+    expect(await runs()).toEqual({ completed: 2, retried: 2, failed: 1, invalid: 1 });
+
+    const text = await registry.metrics();
+    expect(text).toContain('vstack_queue_jobs{queue="synthetic-tasks",state="active"} 1');
+    expect(text).toContain('vstack_queue_jobs{queue="synthetic-tasks",state="failed"} 2');
+    expect(text).toContain('vstack_queue_jobs{queue="synthetic-tasks",state="waiting"} 0');
+    expect(text).toMatch(
+      /vstack_queue_job_run_duration_seconds_count\{queue="synthetic-tasks",job="synthetic.task",outcome="completed"\} 2/,
+    );
+    held.release();
   });
 
   it('runs a job once however often its id is submitted, before and after it completes', async () => {

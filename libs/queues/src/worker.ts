@@ -1,5 +1,6 @@
 import { withCorrelationId } from '@vstack/observability';
-import { type Job, Worker } from 'bullmq';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import {
   createRedisConnection,
@@ -11,6 +12,7 @@ import { describeIssues, QueueError, QueueErrorCode, UnprocessableJobError } fro
 import type { JobContext, JobHandler, JobHandlerRegistry } from './handlers';
 import { isJobName, jobDefinitions, type JobName, type QueueName } from './jobs';
 import { consoleQueueLogger, type QueueLogger } from './logger';
+import { type JobRunOutcome, QueueMetrics } from './metrics';
 
 /** How a JobWorker runs. */
 export interface JobWorkerOptions {
@@ -24,6 +26,8 @@ export interface JobWorkerOptions {
   /** Shown in BullMQ's job records and Redis CLIENT LIST, e.g. the service name. */
   name?: string;
   logger?: QueueLogger;
+  /** The service's metrics registry: job runs, their durations and the queue's depth are reported there. */
+  metrics?: Registry;
 }
 
 /**
@@ -36,10 +40,14 @@ export class JobWorker {
   private connection: Redis | undefined;
   private readonly settings: StalledJobSettings;
   private readonly logger: QueueLogger;
+  private readonly metrics: QueueMetrics | undefined;
+  private depthReader: Queue | undefined;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly options: JobWorkerOptions) {
     this.settings = resolveStalledJobSettings(options.stalledJobs);
     this.logger = options.logger ?? consoleQueueLogger;
+    this.metrics = options.metrics ? QueueMetrics.of(options.metrics) : undefined;
     const concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new QueueError(QueueErrorCode.InvalidOptions, 'concurrency must be a whole number of at least 1');
@@ -77,19 +85,43 @@ export class JobWorker {
     worker.on('stalled', (jobId) => {
       this.logger.warn('job taken back from a worker that stopped renewing its lock', { queue, jobId });
     });
+    if (this.metrics) {
+      const reader = new Queue(queue, { connection: this.connection, prefix: connection.prefix });
+      this.depthReader = reader;
+      this.unwatch = this.metrics.watch(queue, (...states) => reader.getJobCounts(...states));
+    }
     await worker.waitUntilReady();
   }
 
   /** Stops taking jobs and waits for the jobs in hand to finish, then disconnects. */
   async close(): Promise<void> {
-    const { worker, connection } = this;
+    const { worker, connection, depthReader } = this;
     this.worker = undefined;
     this.connection = undefined;
+    this.depthReader = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
     await worker?.close();
+    await depthReader?.close();
     await connection?.quit();
   }
 
   private async process(handlers: ReadonlyMap<JobName, JobHandler<JobName>>, job: Job): Promise<void> {
+    const metrics = this.metrics;
+    if (!metrics) return this.run(handlers, job);
+    const started = performance.now();
+    let outcome: JobRunOutcome = 'completed';
+    try {
+      await this.run(handlers, job);
+    } catch (error) {
+      outcome = runOutcomeOf(error, job);
+      throw error;
+    } finally {
+      metrics.recordRun(this.options.queue, job.name, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async run(handlers: ReadonlyMap<JobName, JobHandler<JobName>>, job: Job): Promise<void> {
     const jobId = job.id ?? '';
     const handler = isJobName(job.name) ? handlers.get(job.name) : undefined;
     if (!isJobName(job.name) || !handler) {
@@ -113,4 +145,11 @@ export class JobWorker {
     };
     await withCorrelationId(jobId, () => handler(parsed.data, context));
   }
+}
+
+/** How a failed run ends: refused as unprocessable, failed for good, or failed with attempts left. */
+function runOutcomeOf(error: unknown, job: Job): JobRunOutcome {
+  if (error instanceof UnprocessableJobError) return 'invalid';
+  if (error instanceof UnrecoverableError) return 'failed';
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1) ? 'failed' : 'retried';
 }

@@ -189,6 +189,23 @@ describe('serviceFigures', () => {
     expect(figures.gauges).toEqual([{ name: 'vstack_synthesizing_queue_depth', labels: {}, value: 12 }]);
   });
 
+  it("counts the jobs waiting to be taken in the queues' depth gauge, not those running or failed", async () => {
+    const registry = new Registry();
+    const jobs = new Gauge({
+      name: 'vstack_queue_jobs',
+      help: 'q',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    });
+    jobs.set({ queue: 'organic-tasks', state: 'waiting' }, 4);
+    jobs.set({ queue: 'organic-tasks', state: 'prioritized' }, 2);
+    jobs.set({ queue: 'synthetic-tasks', state: 'delayed' }, 1);
+    jobs.set({ queue: 'organic-tasks', state: 'active' }, 16);
+    jobs.set({ queue: 'organic-tasks', state: 'failed' }, 30);
+    const figures = serviceFigures(undefined, await scrapeAt(registry, 0));
+    expect(figures.queueDepth).toBe(7);
+  });
+
   it('has totals but no rates from a single scrape', async () => {
     const service = serviceRegistry();
     service.request('/a', 200, 0.05);

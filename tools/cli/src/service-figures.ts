@@ -81,7 +81,10 @@ export interface ServiceFigures {
   routes: RouteFigures[];
   /** HTTP 5xx plus the counters whose outcome or status is an error, per second. */
   errorRate: number | undefined;
-  /** Sum of the `*_queue_depth` gauges; undefined when the service has none. */
+  /**
+   * Jobs not yet taken in the queues the service reports: `vstack_queue_jobs` waiting, prioritized or delayed, plus
+   * the `*_queue_depth` gauges; undefined when the service has none.
+   */
   queueDepth: number | undefined;
   process: {
     cpuShare: number | undefined;
@@ -190,7 +193,7 @@ export function serviceFigures(previous: Scrape | undefined, current: Scrape): S
       case 'gauge': {
         for (const sample of family.samples) {
           gauges.push({ name: family.name, labels: sample.labels, value: sample.value });
-          if (family.name.endsWith('_queue_depth')) queueDepth = (queueDepth ?? 0) + sample.value;
+          if (isQueueBacklog(family.name, sample.labels)) queueDepth = (queueDepth ?? 0) + sample.value;
         }
         break;
       }
@@ -245,4 +248,12 @@ export function serviceFigures(previous: Scrape | undefined, current: Scrape): S
     gauges,
     histograms,
   };
+}
+
+const backlogStates = new Set(['waiting', 'prioritized', 'delayed']);
+
+/** Whether a gauge sample counts jobs waiting to be taken. */
+function isQueueBacklog(name: string, labels: Readonly<Record<string, string>>): boolean {
+  if (name === 'vstack_queue_jobs') return backlogStates.has(labels['state'] ?? '');
+  return name.endsWith('_queue_depth');
 }

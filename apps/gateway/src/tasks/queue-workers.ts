@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import type { Logger } from '@vstack/observability';
+import { type Logger, ServiceMetrics } from '@vstack/observability';
 import {
   JobHandlerRegistry,
   JobProducer,
@@ -36,6 +36,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy, On
     @Inject(QUEUE_CONNECTION) private readonly connection: QueueConnectionOptions,
     @Inject(GATEWAY_SETTINGS) private readonly settings: GatewaySettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -49,6 +50,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnModuleDestroy, On
           concurrency: this.settings.resultsConcurrency,
           name: 'gateway',
           logger: queueLoggerOf(this.logger),
+          metrics: this.metrics.registry,
         }),
     );
     await Promise.all(this.workers.map((worker) => worker.start()));

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import type { Logger } from '@vstack/observability';
+import { type Logger, ServiceMetrics } from '@vstack/observability';
 import {
   JobHandlerRegistry,
   JobProducer,
@@ -36,6 +36,7 @@ export class ScoreJobsWorker implements OnApplicationBootstrap, OnModuleDestroy,
     @Inject(QUEUE_CONNECTION) private readonly connection: QueueConnectionOptions,
     @Inject(SCORING_SETTINGS) private readonly settings: ScoringSettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,6 +47,7 @@ export class ScoreJobsWorker implements OnApplicationBootstrap, OnModuleDestroy,
       concurrency: this.settings.concurrency,
       name: 'scoring',
       logger: queueLoggerOf(this.logger),
+      metrics: this.metrics.registry,
     });
     await this.worker.start();
   }

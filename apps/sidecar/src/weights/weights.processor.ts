@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { SidecarConfig } from '@vstack/config';
-import type { Logger } from '@vstack/observability';
+import { type Logger, ServiceMetrics } from '@vstack/observability';
 import {
   type JobContext,
   JobHandlerRegistry,
@@ -47,6 +47,7 @@ export class WeightsWorker implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(WEIGHTS_QUEUE) private readonly queue: WeightsQueue,
     @Inject(SIDECAR_CONFIG) private readonly config: SidecarConfig,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -58,6 +59,7 @@ export class WeightsWorker implements OnApplicationBootstrap, BeforeApplicationS
       concurrency: Math.max(8, 4 * this.identities.list().length),
       name: 'sidecar',
       logger: queueLoggerOf(this.logger),
+      metrics: this.metrics.registry,
     });
     this.#worker = worker;
     // In the background: the API serves while Redis is away, and the worker connects when it is back.

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import type { Logger } from '@vstack/observability';
+import { type Logger, ServiceMetrics } from '@vstack/observability';
 import {
   JobHandlerRegistry,
   JobProducer,
@@ -43,6 +43,7 @@ export class TaskWorkers implements OnApplicationBootstrap, OnModuleDestroy, OnA
     @Inject(QUEUE_CONNECTION) private readonly connection: QueueConnectionOptions,
     @Inject(VALIDATOR_SETTINGS) private readonly settings: ValidatorSettings,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -52,6 +53,7 @@ export class TaskWorkers implements OnApplicationBootstrap, OnModuleDestroy, OnA
       connection: this.connection,
       name: 'validator',
       logger: queueLoggerOf(this.logger),
+      metrics: this.metrics.registry,
     };
     this.workers = [
       new JobWorker({
