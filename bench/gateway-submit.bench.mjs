@@ -4,16 +4,17 @@
 // route that only enqueues the same job with BullMQ, in the same run, with the same load generator and concurrency.
 // Async submission: both answer 202 once the job is in Redis; no validator takes the jobs.
 //
-//   node bench/gateway-submit.bench.mjs [--requests 6000] [--rounds 3] [--concurrency 64]
+//   node bench/gateway-submit.bench.mjs [--requests 6000] [--rounds 3] [--concurrency 64] [--cpu-prof-dir DIR]
 //
 // Builds apps/gateway (tools/build.mjs), migrates a fresh PostgreSQL schema, makes an API key with the `keys` command,
 // then starts the gateway and the bare route as separate processes; rounds alternate bare and gateway. Needs Redis at
 // REDIS_URL (redis://127.0.0.1:6379) and PostgreSQL at DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres);
-// the schema and the Redis keys are deleted at the end. Exits 1 when the ratio is below 0.6.
+// the schema and the Redis keys are deleted at the end. Exits 1 when the ratio is below 0.6. With --cpu-prof-dir the
+// gateway runs under `node --cpu-prof` and leaves its profile there (it slows the gateway: compare figures without).
 /* global fetch */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '6000' },
     rounds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '64' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -103,6 +105,29 @@ function cpuSeconds(pid) {
   if (!existsSync(`/proc/${pid}/stat`)) return undefined;
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The local TCP ports of a process's sockets (Linux /proc), or undefined elsewhere. */
+function localPortsOf(pid) {
+  if (!existsSync(`/proc/${pid}/fd`)) return undefined;
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length > 9 && inodes.has(fields[9])) ports.add(Number.parseInt(fields[1].split(':')[1], 16));
+    }
+  }
+  return ports;
 }
 
 /** Sends every request through `concurrency` keep-alive connections; returns accepted/s and latency percentiles. */
@@ -210,7 +235,9 @@ async function main() {
     const { secret } = JSON.parse(created.stdout);
 
     const gatewayPort = await freePort();
-    const gateway = spawn(process.execPath, [gatewayMain], {
+    const profile =
+      values['cpu-prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`];
+    const gateway = spawn(process.execPath, [...profile, gatewayMain], {
       cwd: root,
       env: { ...env, PORT: String(gatewayPort) },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -247,10 +274,16 @@ async function main() {
     await load(Pool, bareUrl, batch(warmUp, 0), concurrency);
     await load(Pool, gatewayUrl, batch(warmUp, 0), concurrency);
 
-    // Where the CPU goes, per accepted task: the gateway process, its PostgreSQL backends, the bare route.
-    const backends = (
-      await admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'vstack-gateway'`)
-    ).rows.map((row) => row.pid);
+    // Where the CPU goes, per accepted task: the gateway process, its PostgreSQL backends, the bare route. The
+    // backends are looked up before each round (the pool closes idle connections and opens new ones), by the ports
+    // of the gateway's own sockets: other gateways on the machine use the same application name.
+    const gatewayBackends = async () => {
+      const ports = localPortsOf(gateway.pid);
+      const { rows } = await admin.query(
+        `SELECT pid, client_port FROM pg_stat_activity WHERE application_name = 'vstack-gateway'`,
+      );
+      return rows.filter((row) => ports === undefined || ports.has(row.client_port)).map((row) => row.pid);
+    };
     const cpu = { gateway: 0, postgres: 0, bare: 0 };
     const measured = async (key, pids, run) => {
       const before = pids.map(cpuSeconds);
@@ -267,6 +300,7 @@ async function main() {
     for (let round = 1; round <= rounds; round += 1) {
       const requests = batch(requestsPerRound, round * requestsPerRound);
       bareRounds.push(await measured(['bare'], [bare.pid], () => load(Pool, bareUrl, requests, concurrency)));
+      const backends = await gatewayBackends();
       gatewayRounds.push(
         await measured(['gateway', ...backends.map(() => 'postgres')], [gateway.pid, ...backends], () =>
           load(Pool, gatewayUrl, requests, concurrency),
@@ -285,6 +319,15 @@ async function main() {
     if (rows[0].tasks !== expected || rows[0].queued !== expected) {
       throw new Error(`expected ${expected} QUEUED tasks, found ${rows[0].tasks} (${rows[0].queued} QUEUED)`);
     }
+
+    // Backends report their counts about once a second, so this is the share among the updates reported so far.
+    const updates = (
+      await admin.query(
+        `SELECT n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_user_tables
+         WHERE schemaname = $1 AND relname = 'gateway_tasks'`,
+        [schema],
+      )
+    ).rows[0] ?? { updated: 0, hot: 0 };
 
     const median = (list, key) =>
       [...list].map((item) => item[key]).sort((a, b) => a - b)[Math.floor(list.length / 2)];
@@ -309,6 +352,9 @@ async function main() {
       `CPU ms per accepted task: bare route ${perTask(cpu.bare)}; gateway process ${perTask(cpu.gateway)}, its PostgreSQL backends ${perTask(cpu.postgres)} (Redis and the load generator not counted)`,
     );
     console.log(
+      `task row updates made in place (HOT, no new index entries): ${updates.hot} of ${updates.updated} reported`,
+    );
+    console.log(
       `one at a time: bare p50 ${fmt(bareSingle.p50)} p99 ${fmt(bareSingle.p99)}; gateway p50 ${fmt(gatewaySingle.p50)} p99 ${fmt(gatewaySingle.p99)}`,
     );
     console.log(
@@ -324,6 +370,8 @@ async function main() {
         gatewayP99Ms: Number(median(gatewayRounds, 'p99').toFixed(2)),
         singleBareP50Ms: Number(bareSingle.p50.toFixed(2)),
         singleGatewayP50Ms: Number(gatewaySingle.p50.toFixed(2)),
+        hotUpdates: updates.hot,
+        updates: updates.updated,
         cpuMsPerTask: {
           bare: Number(perTask(cpu.bare)),
           gateway: Number(perTask(cpu.gateway)),

@@ -1,5 +1,6 @@
 import type { ServiceRecords } from '@vstack/runtime';
 import { CreateGatewayTables1795327200000 } from './migrations/1795327200000-create-gateway-tables';
+import { HotTaskMarks1795334400000 } from './migrations/1795334400000-hot-task-marks';
 
 /**
  * The tables gateway owns: its entities and the migrations that create them, in order. The stores write with
@@ -8,5 +9,5 @@ import { CreateGatewayTables1795327200000 } from './migrations/1795327200000-cre
  */
 export const gatewayRecords: ServiceRecords = {
   entities: [],
-  migrations: [CreateGatewayTables1795327200000],
+  migrations: [CreateGatewayTables1795327200000, HotTaskMarks1795334400000],
 };

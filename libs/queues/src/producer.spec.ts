@@ -84,6 +84,24 @@ describe('JobProducer', () => {
     expect(error.message).toContain('taskId:');
   });
 
+  it('adds several jobs in one call, each with its priority, and adds none when one of them is invalid', async () => {
+    const added = await producer.addMany(JobName.OrganicTask, [
+      { payload: organicTask('many-1', 'urgent'), options: { jobId: 'many-1' } },
+      { payload: organicTask('many-2', 'low'), options: { jobId: 'many-2' } },
+    ]);
+    expect(added.map((job) => job.jobId)).toEqual(['many-1', 'many-2']);
+    expect((await organicQueue.getJob('many-1'))?.priority).toBe(1);
+    expect((await organicQueue.getJob('many-2'))?.data).toMatchObject({ taskId: 'many-2', priority: 'low' });
+    const error = await rejection(
+      producer.addMany(JobName.OrganicTask, [
+        { payload: organicTask('many-3'), options: { jobId: 'many-3' } },
+        { payload: organicTask('many-4'), options: { jobId: 'many:4' } },
+      ]),
+    );
+    expect(error.code).toBe(QueueErrorCode.InvalidJobId);
+    expect(await organicQueue.getJob('many-3')).toBeUndefined();
+  });
+
   it('rejects job ids BullMQ cannot use', async () => {
     for (const jobId of ['', '42', 'task:1']) {
       const error = await rejection(producer.add(JobName.OrganicTask, organicTask('t'), { jobId }));

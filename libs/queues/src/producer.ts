@@ -65,6 +65,27 @@ export class JobProducer implements JobSender {
 
   /** Adds a job; resolves once Redis has it. Throws QueueError on an invalid payload or job id. */
   async add<T extends JobName>(name: T, payload: JobOf<T>, options: AddJobOptions): Promise<AddedJob> {
+    const job = this.prepare(name, payload, options);
+    await this.queue(job.queue).add(name, job.data, job.opts);
+    return { queue: job.queue, name, jobId: options.jobId };
+  }
+
+  /**
+   * Adds jobs of one name in one Redis round trip (a pipeline, not a transaction); resolves once Redis has them all.
+   * Throws QueueError, adding none, when any payload or job id is invalid.
+   */
+  async addMany<T extends JobName>(
+    name: T,
+    jobs: readonly { payload: JobOf<T>; options: AddJobOptions }[],
+  ): Promise<AddedJob[]> {
+    const prepared = jobs.map((job) => this.prepare(name, job.payload, job.options));
+    const [first] = prepared;
+    if (!first) return [];
+    await this.queue(first.queue).addBulk(prepared.map((job) => ({ name, data: job.data, opts: job.opts })));
+    return jobs.map((job) => ({ queue: first.queue, name, jobId: job.options.jobId }));
+  }
+
+  private prepare<T extends JobName>(name: T, payload: JobOf<T>, options: AddJobOptions) {
     if (!isJobName(name)) {
       throw new QueueError(QueueErrorCode.UnknownJob, `"${String(name)}" is not a job name`);
     }
@@ -79,13 +100,16 @@ export class JobProducer implements JobSender {
       );
     }
     const priority = definition.priority?.(parsed.data);
-    await this.queue(definition.queue).add(name, parsed.data, {
-      ...definition.options,
-      jobId: options.jobId,
-      ...(priority === undefined ? {} : { priority }),
-      ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),
-    });
-    return { queue: definition.queue, name, jobId: options.jobId };
+    return {
+      queue: definition.queue,
+      data: parsed.data,
+      opts: {
+        ...definition.options,
+        jobId: options.jobId,
+        ...(priority === undefined ? {} : { priority }),
+        ...(options.delayMs === undefined ? {} : { delay: options.delayMs }),
+      },
+    };
   }
 
   /** Where a job is in its queue (waiting, prioritized, active, completed, ...), or 'unknown' when it is not there. */

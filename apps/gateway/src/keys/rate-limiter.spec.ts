@@ -29,6 +29,16 @@ describe.each([
     expect(await limiter.take('slow', 6, start)).toEqual({ allowed: false, retryAfterSeconds: 10 });
   });
 
+  it('counts takes made at the same moment one by one: a burst of 15 gets 10 through and 5 refusals', async () => {
+    const limiter = make();
+    const decisions = await Promise.all(Array.from({ length: 15 }, () => limiter.take('k', 60, 2_000_000)));
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(10);
+    expect(decisions.filter((decision) => !decision.allowed)).toEqual(
+      Array.from({ length: 5 }, () => ({ allowed: false, retryAfterSeconds: 1 })),
+    );
+    expect(await limiter.take('other', 60, 2_000_000)).toEqual({ allowed: true });
+  });
+
   it('never grows a bucket past its capacity, and ignores a clock that goes back', async () => {
     const limiter = make();
     expect(await limiter.take('k', 60, 5_000_000)).toEqual({ allowed: true });

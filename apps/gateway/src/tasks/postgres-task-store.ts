@@ -331,8 +331,7 @@ export class PostgresTaskStore implements TaskStore {
   ): Promise<TaskRecord[]> {
     const rows = await this.dataSource.query<TaskRow[]>(
       `SELECT ${taskColumns} FROM "gateway_tasks"
-       WHERE "status" IN ('PENDING', 'QUEUED', 'PROCESSING') AND "status" = ANY($3::text[])
-         AND "created_at" < $1
+       WHERE "finished_at" IS NULL AND "status" = ANY($3::text[]) AND "created_at" < $1
        ORDER BY "created_at" LIMIT $2`,
       [before, limit, statuses],
     );

@@ -1,4 +1,10 @@
-import { JobName, type JobProducer, type OrganicTaskPayload, type RemoveJobOutcome } from '@vstack/queues';
+import {
+  JobName,
+  type JobProducer,
+  type OrganicTaskPayload,
+  QueueError,
+  type RemoveJobOutcome,
+} from '@vstack/queues';
 
 /** The organic-tasks queue (and the webhook queue) as the gateway uses them. */
 export interface TaskQueue {
@@ -17,12 +23,56 @@ export function webhookJobId(taskId: string): string {
   return `webhook-${taskId}`;
 }
 
-/** The queues in Redis, through the stack's job producer. */
+interface PendingJob {
+  payload: OrganicTaskPayload;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The queues in Redis, through the stack's job producer. The tasks queued in one turn of the event loop (those whose
+ * records one statement wrote) go to Redis in one round trip.
+ */
 export class BullTaskQueue implements TaskQueue {
+  private pending: PendingJob[] = [];
+
   constructor(private readonly producer: JobProducer) {}
 
-  async enqueue(payload: OrganicTaskPayload): Promise<void> {
-    await this.producer.add(JobName.OrganicTask, payload, { jobId: payload.taskId });
+  enqueue(payload: OrganicTaskPayload): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ payload, resolve, reject });
+      if (this.pending.length === 1) {
+        setImmediate(() => {
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const jobs = this.pending;
+    this.pending = [];
+    try {
+      await this.producer.addMany(
+        JobName.OrganicTask,
+        jobs.map((job) => ({ payload: job.payload, options: { jobId: job.payload.taskId } })),
+      );
+    } catch (error) {
+      if (!(error instanceof QueueError)) {
+        for (const job of jobs) job.reject(error);
+        return;
+      }
+      // An invalid job (checked before anything is sent) spoils only itself.
+      await Promise.all(
+        jobs.map((job) =>
+          this.producer.add(JobName.OrganicTask, job.payload, { jobId: job.payload.taskId }).then(() => {
+            job.resolve();
+          }, job.reject),
+        ),
+      );
+      return;
+    }
+    for (const job of jobs) job.resolve();
   }
 
   remove(taskId: string): Promise<RemoveJobOutcome> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FinishedTaskStatus } from '@vstack/contracts';
 import type { TaskPriority } from '@vstack/queues';
 
@@ -14,6 +15,17 @@ export const cancellableStatuses: readonly TaskStatus[] = ['PENDING', 'QUEUED'];
 /** True when a task has reached its final state. */
 export function isFinished(status: TaskStatus): status is FinishedTaskStatus {
   return status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
+}
+
+/**
+ * A new task id: a UUID version 7 (RFC 9562), the creation time in milliseconds followed by 74 random bits. Ids
+ * that grow with time land at the right edge of the primary key and of the ledger's (task, movement) index, where
+ * PostgreSQL appends without searching the tree and touches one page instead of a random one per task.
+ */
+export function newTaskId(now: number = Date.now()): string {
+  const time = (Math.max(0, Math.trunc(now)) % 2 ** 48).toString(16).padStart(12, '0');
+  // A version 4 UUID from node's random pool gives the random bits and the variant: xxxxxxxx-xxxx-4xxx-yxxx-...
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }
 
 /** Where a task's webhook delivery stands, when it has a callback URL. */

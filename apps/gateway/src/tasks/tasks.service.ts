@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@vstack/observability';
 import { type AnyTaskType, taskTypes } from '@vstack/protocol';
@@ -14,7 +13,7 @@ import type { GatewaySettings } from '../settings';
 import { type ListTasksQuery, quoteRequestSchema, submissionSchemas } from './dto';
 import { postgres, redis } from './outage';
 import { requestHash, unstorableStringPath } from './request-hash';
-import { cancellableStatuses, isFinished, type NewTask, type TaskRecord } from './task';
+import { cancellableStatuses, isFinished, type NewTask, newTaskId, type TaskRecord } from './task';
 import { SubmissionWriter } from './submission-writer';
 import { TaskFailureCode, TaskLifecycle } from './task-lifecycle.service';
 import type { TaskQueue } from './task-queue';
@@ -57,9 +56,10 @@ export interface TaskPage {
 
 const idempotencyKeyPattern = /^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$/;
 
-// Statements in flight at once per replica: batches form behind them when the gateway is busy. Submissions of one
-// key wait on its row anyway, so more statements at once would mostly wait on each other.
-const WRITES_IN_FLIGHT = 2;
+// One statement at a time per replica: what arrives meanwhile forms the next batch. Submissions of one key wait on its
+// row anyway, so a second statement mostly waited on the first; and the cost in PostgreSQL is mostly per statement
+// (planning, the key's row, the commit), so fewer, larger batches cost less per task (see BENCHMARKS.md).
+const WRITES_IN_FLIGHT = 1;
 const MAX_BATCH = 200;
 
 function invalid(problems: { path: string; message: string }[]): GatewayError {
@@ -179,7 +179,7 @@ export class TasksService {
       if (existing) return this.replay(existing, hash);
     }
     const task: NewTask = {
-      id: options.taskId ?? randomUUID(),
+      id: options.taskId ?? newTaskId(this.clock.now()),
       apiKeyId: key.id,
       taskType: taskType.name,
       priority,
