@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Body, Controller, Headers, Inject, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Logger } from '@vstack/observability';
 import {
@@ -17,7 +16,7 @@ import { ApiKeyGuard, CurrentKey } from '../keys/guards';
 import { type ChatRequest, chatRequestSchema } from './dto';
 import { type EventStream, openEventStream } from './event-stream';
 import { postgres } from './outage';
-import { isFinished, type TaskRecord } from './task';
+import { isFinished, newTaskId, type TaskRecord } from './task';
 import { type TaskSignal, TaskSignals } from './task-signals';
 import { clientGone } from './tasks.controller';
 import { parseBody, TasksService } from './tasks.service';
@@ -153,7 +152,7 @@ export class ChatController {
     reply: FastifyReply,
   ): Promise<void> {
     // Listen before the task exists: a fast miner's first chunks may arrive before the submission returns.
-    const taskId = randomUUID();
+    const taskId = newTaskId();
     const early: TaskSignal[] = [];
     let deliver: (signal: TaskSignal) => void = (signal) => early.push(signal);
     let unsubscribe = this.signals.subscribe(taskId, (signal) => {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { TaskPriority } from '@vstack/queues';
 import type { DataSource } from 'typeorm';
 import type { NewTask, TaskOutcome, TaskRecord, TaskStatus, WebhookStatus } from './task';
@@ -66,11 +67,21 @@ function toTask(row: TaskRow): TaskRecord {
 
 const UNIQUE_VIOLATION = '23505';
 
-function isUniqueViolation(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
+function sqlStateOf(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null) return undefined;
   const { code, driverError } = error as { code?: unknown; driverError?: { code?: unknown } };
-  return code === UNIQUE_VIOLATION || driverError?.code === UNIQUE_VIOLATION;
+  return code ?? driverError?.code;
 }
+
+function isUniqueViolation(error: unknown): boolean {
+  return sqlStateOf(error) === UNIQUE_VIOLATION;
+}
+
+// A deadlock or serialization failure rolls the whole statement back, so running it again is safe. Submissions lock
+// the key's row then their tasks' (QUEUED marks), settling a result its task's then the key's: the two can deadlock
+// when one key is busy both ways, and PostgreSQL then aborts one of them.
+const RETRYABLE_STATES = new Set(['40P01', '40001']);
+const STATEMENT_ATTEMPTS = 4;
 
 // One statement, so one transaction (and one commit) for a batch of submissions: the holds (one UPDATE per key for
 // the sum of its tasks' prices, refused unless the key is live and its balance covers the sum), their ledger rows,
@@ -154,6 +165,18 @@ const discardPendingSql = `
 export class PostgresTaskStore implements TaskStore {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** Runs one statement, again when PostgreSQL aborted it to break a deadlock (after a short, random pause). */
+  private async query<T>(sql: string, parameters: readonly unknown[]): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.query<T>(sql, [...parameters]);
+      } catch (error) {
+        if (attempt >= STATEMENT_ATTEMPTS || !RETRYABLE_STATES.has(String(sqlStateOf(error)))) throw error;
+        await delay(Math.random() * 5 * attempt);
+      }
+    }
+  }
+
   insertPending(tasks: readonly NewTask[]): Promise<InsertOutcome[]> {
     return this.recordSubmissions(tasks, [], new Date());
   }
@@ -194,7 +217,7 @@ export class PostgresTaskStore implements TaskStore {
     queued: readonly string[] = [],
     queuedAt: Date = new Date(),
   ): Promise<Set<string>> {
-    const rows = await this.dataSource.query<{ id: string }[]>(recordSubmissionsSql, [
+    const rows = await this.query<{ id: string }[]>(recordSubmissionsSql, [
       JSON.stringify(
         tasks.map((task) => ({
           id: task.id,
@@ -230,7 +253,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   private async whyRefused(task: NewTask): Promise<InsertOutcome> {
-    const rows = await this.dataSource.query<{ balance: string; revoked_at: Date | null }[]>(
+    const rows = await this.query<{ balance: string; revoked_at: Date | null }[]>(
       `SELECT "balance", "revoked_at" FROM "gateway_api_keys" WHERE "id" = $1`,
       [task.apiKeyId],
     );
@@ -241,7 +264,7 @@ export class PostgresTaskStore implements TaskStore {
 
   async markQueued(ids: readonly string[], at: Date): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.query(
+    await this.query<unknown>(
       `UPDATE "gateway_tasks" SET "status" = 'QUEUED', "queued_at" = $2
        WHERE "id" = ANY($1::uuid[]) AND "status" = 'PENDING'`,
       [ids, at],
@@ -249,12 +272,12 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async discardPending(id: string): Promise<boolean> {
-    const rows = await this.dataSource.query<{ id: string }[]>(discardPendingSql, [id]);
+    const rows = await this.query<{ id: string }[]>(discardPendingSql, [id]);
     return rows.length > 0;
   }
 
   async markProcessing(id: string, at: Date): Promise<boolean> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
+    const rows = await this.query<{ id: string }[]>(
       `WITH marked AS (
          UPDATE "gateway_tasks"
          SET "status" = 'PROCESSING', "processing_at" = $2, "queued_at" = COALESCE("queued_at", $2)
@@ -268,7 +291,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async finish(outcome: TaskOutcome, from: readonly TaskStatus[]): Promise<FinishResult | undefined> {
-    const rows = await this.dataSource.query<TaskRow[]>(finishSql, [
+    const rows = await this.query<TaskRow[]>(finishSql, [
       outcome.taskId,
       outcome.status,
       outcome.result === undefined ? null : JSON.stringify(outcome.result),
@@ -288,15 +311,14 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const rows = await this.dataSource.query<TaskRow[]>(
-      `SELECT ${taskColumns} FROM "gateway_tasks" WHERE "id" = $1`,
-      [id],
-    );
+    const rows = await this.query<TaskRow[]>(`SELECT ${taskColumns} FROM "gateway_tasks" WHERE "id" = $1`, [
+      id,
+    ]);
     return rows[0] && toTask(rows[0]);
   }
 
   async findByIdempotencyKey(apiKeyId: string, idempotencyKey: string): Promise<TaskRecord | undefined> {
-    const rows = await this.dataSource.query<TaskRow[]>(
+    const rows = await this.query<TaskRow[]>(
       `SELECT ${taskColumns} FROM "gateway_tasks" WHERE "api_key_id" = $1 AND "idempotency_key" = $2`,
       [apiKeyId, idempotencyKey],
     );
@@ -304,7 +326,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async listTasks(apiKeyId: string, query: TaskListQuery): Promise<TaskRecord[]> {
-    const rows = await this.dataSource.query<TaskRow[]>(
+    const rows = await this.query<TaskRow[]>(
       `SELECT ${taskColumns} FROM "gateway_tasks"
        WHERE "api_key_id" = $1
          AND ($2::text IS NULL OR "status" = $2)
@@ -329,7 +351,7 @@ export class PostgresTaskStore implements TaskStore {
     limit: number,
     statuses: readonly TaskStatus[],
   ): Promise<TaskRecord[]> {
-    const rows = await this.dataSource.query<TaskRow[]>(
+    const rows = await this.query<TaskRow[]>(
       `SELECT ${taskColumns} FROM "gateway_tasks"
        WHERE "finished_at" IS NULL AND "status" = ANY($3::text[]) AND "created_at" < $1
        ORDER BY "created_at" LIMIT $2`,
@@ -339,7 +361,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async pruneFinishedBefore(before: Date, limit: number): Promise<number> {
-    const rows = await this.dataSource.query<{ id: string }[]>(
+    const rows = await this.query<{ id: string }[]>(
       `WITH pruned AS (
          DELETE FROM "gateway_tasks" WHERE "id" IN (
            SELECT "id" FROM "gateway_tasks" WHERE "finished_at" IS NOT NULL AND "finished_at" < $1 LIMIT $2
@@ -352,7 +374,7 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async setWebhookStatus(id: string, status: WebhookStatus, attempts: number, at: Date): Promise<void> {
-    await this.dataSource.query(
+    await this.query<unknown>(
       `UPDATE "gateway_tasks" SET "webhook_status" = $2, "webhook_attempts" = $3, "webhook_at" = $4
        WHERE "id" = $1 AND "webhook_status" IS NOT NULL`,
       [id, status, attempts, at],
