@@ -206,6 +206,7 @@ describe('gateway with a fake validator', () => {
       body: JSON.stringify({ ...request, stream: true }),
     });
     expect(relayed.status).toBe(200);
+    expect(relayed.headers.get('x-task-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(relayed.events.map((event) => event.data)).toEqual([chunk('Rivers '), chunk('flow.'), '[DONE]']);
 
     policy = () => ({ kind: 'complete' });

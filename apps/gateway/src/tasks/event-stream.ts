@@ -17,9 +17,16 @@ const HEARTBEAT_MS = 15_000;
 
 /** Takes the reply over from Fastify and opens a text/event-stream on it. */
 export function openEventStream(request: FastifyRequest, reply: FastifyReply): EventStream {
+  // Headers the route set before the stream opened (a chat stream's X-Task-Id): hijacking leaves them unsent.
+  const routeHeaders = Object.fromEntries(
+    Object.entries(reply.getHeaders()).filter(
+      (entry): entry is [string, string | number | string[]] => entry[1] !== undefined,
+    ),
+  );
   void reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    ...routeHeaders,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
