@@ -18,6 +18,8 @@ export interface DevnetOptions {
   scenario?: unknown;
   /** DEVNET_STATE_PRUNING: blocks of state kept; every block's when left out. */
   statePruning?: number;
+  /** How long it may take to become ready (20 s by default). */
+  timeoutMs?: number;
 }
 
 export interface RunningDevnet {
@@ -38,7 +40,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<RunningD
   try {
     const app = await startApp('devnet', {
       ...(options.port === undefined ? {} : { port: options.port }),
-      timeoutMs: 20_000,
+      timeoutMs: options.timeoutMs ?? 20_000,
       env: {
         DEVNET_BLOCK_TIME_MS: String(options.blockTimeMs ?? 0),
         DEVNET_STATE_PRUNING: options.statePruning === undefined ? 'archive' : String(options.statePruning),

@@ -1,17 +1,7 @@
 import { buildApp } from '@vstack/testing';
+import { pipelineApps } from './stack';
 
-/** The apps the pipeline test starts, built once before it runs. */
-export const pipelineApps = [
-  'devnet',
-  'demo-miner',
-  'miner-proxy',
-  'sidecar',
-  'managing',
-  'scoring',
-  'synthesizing',
-  'validator',
-] as const;
-
+/** Builds every app the pipeline tests start, once before they run. */
 export default function setup(): void {
   for (const name of pipelineApps) buildApp(name);
 }
