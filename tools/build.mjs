@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Bundles one project's entry (its own code and the workspace libs it imports) into dist/<project>/.
-// Packages from node_modules stay external. SWC compiles TypeScript because Nest's dependency injection
-// needs decorator metadata, which esbuild does not emit.
+// Packages from node_modules stay external, unless the project's build.json says
+// `{ "bundlePackages": true, "external": [...] }`: then they are bundled too (but those listed, and optional
+// dependencies that are not installed), which spares the process resolving and compiling hundreds of files at
+// start-up. SWC compiles TypeScript because Nest's dependency injection needs decorator metadata, which esbuild
+// does not emit.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +28,42 @@ if (!values.project || !values.entry?.length) {
 
 const projectDir = resolve(workspaceRoot, values.project);
 const outdir = join(workspaceRoot, 'dist', values.project);
+
+/** @type {{ bundlePackages?: boolean, external?: string[] }} */
+const settings = existsSync(join(projectDir, 'build.json'))
+  ? JSON.parse(await readFile(join(projectDir, 'build.json'), 'utf8'))
+  : {};
+
+/**
+ * Leaves a package import as it is when the package is not installed: optional dependencies (Nest's other
+ * transports, ws' native helpers) are required only when used, as they would be from node_modules.
+ * @type {import('esbuild').Plugin}
+ */
+const missingPackagesPlugin = {
+  name: 'missing-packages-external',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData?.probing) return undefined;
+      const resolved = await pluginBuild.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { probing: true },
+      });
+      return resolved.errors.length > 0 ? { path: args.path, external: true } : resolved;
+    });
+  },
+};
+
+// CommonJS code bundled into an ES module still calls require and reads __dirname.
+const commonJsBanner = [
+  "import { createRequire as __vstackCreateRequire } from 'node:module';",
+  "import { dirname as __vstackDirname } from 'node:path';",
+  "import { fileURLToPath as __vstackFileURLToPath } from 'node:url';",
+  'const require = __vstackCreateRequire(import.meta.url);',
+  'const __filename = __vstackFileURLToPath(import.meta.url);',
+  'const __dirname = __vstackDirname(__filename);',
+].join('\n');
 
 /** @type {import('esbuild').Plugin} */
 const swcPlugin = {
@@ -56,11 +96,13 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  ...(settings.bundlePackages
+    ? { external: settings.external ?? [], banner: { js: commonJsBanner } }
+    : { packages: 'external' }),
   tsconfig: join(workspaceRoot, 'tsconfig.base.json'),
   sourcemap: 'linked',
   keepNames: true,
   logLevel: 'warning',
-  plugins: [swcPlugin],
+  plugins: settings.bundlePackages ? [swcPlugin, missingPackagesPlugin] : [swcPlugin],
 });
 console.log(`built ${relative(workspaceRoot, outdir)}`);

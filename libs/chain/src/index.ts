@@ -13,6 +13,7 @@ export * from './hyperparameters';
 export * from './keys';
 export * from './logger';
 export * from './metagraph';
+export * from './neurons-lite';
 export * from './nonce';
 export * from './retry';
 export * from './scale-decoder';

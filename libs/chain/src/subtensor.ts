@@ -40,7 +40,7 @@ export type WeightsMode =
 /** What the client needs of a ChainConnection (an interface, so logic can be tested without a node). */
 export type ChainAccess = Pick<
   ChainConnection,
-  'ready' | 'send' | 'readAt' | 'readAtBlock' | 'runsCurrentRuntime' | 'observeBlock' | 'on'
+  'ready' | 'send' | 'readAt' | 'readAtBlock' | 'runsCurrentRuntime' | 'observeBlock' | 'on' | 'bestHead'
 >;
 
 export interface SubtensorClientOptions {
@@ -146,23 +146,8 @@ export class SubtensorClient {
   /** Every neuron of subnet `netuid`, at the best block or at `at`; via the runtime API when the chain has it. */
   async metagraph(netuid: number, at?: string | number): Promise<Metagraph> {
     if (at === undefined) {
-      // Best block: pin its hash (the announced head can trail the node by a moment, and a caller that
-      // just sealed or saw a block expects to read it), then one raw state_call decoded by a reader
-      // compiled from the metadata.
-      const api = await this.#connection.ready();
-      const send = <T>(method: string, params: unknown[]): Promise<T> =>
-        this.#connection.send<T>(method, params);
-      const hash = await send<string>('chain_getBlockHash', []);
-      const fast = await metagraphFromStateCall({ api, hash, send }, netuid, this.#metagraphCache);
-      if (fast) {
-        return {
-          netuid,
-          block: fast.blockNumber,
-          blockHash: hash,
-          source: 'runtime-api',
-          neurons: fast.neurons,
-        };
-      }
+      const latest = await this.#metagraphLatest(netuid);
+      if (latest) return latest;
     }
     return this.#connection.readAt(at, async (ref) => {
       const fast = await this.#metagraphFast(ref, netuid);
@@ -181,6 +166,52 @@ export class SubtensorClient {
         neurons,
       };
     });
+  }
+
+  /**
+   * The metagraph at the best block through one raw state_call decoded by the reader compiled from the metadata;
+   * undefined when the metadata does not describe the runtime API. The call goes to the head the connection
+   * announced, side by side with a question for the node's best hash: a block's state, hash and number then belong
+   * together, and the usual answer costs one round trip. When the node has moved past the announced head (a block
+   * just sealed, or announcements trailing a moment), it reads again at the node's best block.
+   */
+  async #metagraphLatest(netuid: number): Promise<Metagraph | undefined> {
+    const api = await this.#connection.ready();
+    const send = <T>(method: string, params: unknown[]): Promise<T> =>
+      this.#connection.send<T>(method, params);
+    const head = this.#connection.bestHead;
+    let best: string;
+    if (head) {
+      const [bestHash, atHead] = await Promise.all([
+        send<string>('chain_getBlockHash', []),
+        metagraphFromStateCall(
+          { api, hash: head.hash, send },
+          netuid,
+          this.#metagraphCache,
+          head.number,
+        ).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        ),
+      ]);
+      best = bestHash;
+      if (best === head.hash) {
+        if ('error' in atHead) throw atHead.error;
+        if (!atHead.value) return undefined;
+        return {
+          netuid,
+          block: head.number,
+          blockHash: head.hash,
+          source: 'runtime-api',
+          neurons: atHead.value.neurons,
+        };
+      }
+    } else {
+      best = await send<string>('chain_getBlockHash', []);
+    }
+    const fast = await metagraphFromStateCall({ api, hash: best, send }, netuid, this.#metagraphCache);
+    if (!fast) return undefined;
+    return { netuid, block: fast.blockNumber, blockHash: best, source: 'runtime-api', neurons: fast.neurons };
   }
 
   /**

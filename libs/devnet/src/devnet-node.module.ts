@@ -15,7 +15,8 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { ReadinessRegistry } from '@vstack/runtime';
 import { DevnetError, DevnetErrorCode, errorMessage } from './errors';
-import { loadSubtensorMaterial } from './material/material';
+import { defaultCacheDir, loadSubtensorMaterial } from './material/material';
+import { loadMetadataV15 } from './metadata/metadata-v15';
 import { DevnetNode, type DevnetLogger } from './node';
 import { attachWebSocket, type WebSocketAttachment } from './transport';
 
@@ -67,6 +68,7 @@ export async function createDevnetNode(options: DevnetNodeModuleOptions): Promis
       options.logger.info(message);
     },
   });
+  await loadMetadataV15(material, options.cacheDir ?? defaultCacheDir());
   const scenario = options.scenarioPath ? await readScenarioFile(options.scenarioPath) : undefined;
   const node = await DevnetNode.create({
     material,

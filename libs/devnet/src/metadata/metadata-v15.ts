@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Metadata, TypeRegistry } from '@polkadot/types';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
 import type { SubtensorMaterial } from '../material/material';
@@ -493,5 +497,58 @@ export function metadataV15For(material: SubtensorMaterial): `0x${string}` {
     hex = buildMetadataV15(material);
     built.set(material.metadata, hex);
   }
+  return hex;
+}
+
+const CACHE_PREFIX = 'subtensor-metadata-v15-';
+/** Upgraded metadata files kept in the cache folder (one per build of the code that upgrades it). */
+const CACHE_FILES_KEPT = 3;
+
+/**
+ * What the upgraded metadata depends on: the v14 metadata and the code that upgrades it (the file this module
+ * was loaded from, so a rebuilt devnet upgrades once more).
+ */
+async function metadataV15Key(material: SubtensorMaterial): Promise<string> {
+  const hash = createHash('sha256').update(material.metadata);
+  hash.update(await readFile(fileURLToPath(import.meta.url)).catch(() => 'unknown code'));
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Writes the file atomically, then removes all but the newest few upgraded metadata files. */
+async function storeMetadataV15(cacheDir: string, file: string, hex: string): Promise<void> {
+  await mkdir(cacheDir, { recursive: true });
+  const path = join(cacheDir, file);
+  const partial = `${path}.${process.pid}.tmp`;
+  await writeFile(partial, hex);
+  await rename(partial, path);
+  const others = (await readdir(cacheDir)).filter(
+    (name) => name.startsWith(CACHE_PREFIX) && name.endsWith('.hex'),
+  );
+  const dated = await Promise.all(
+    others.map(async (name) => ({ name, time: (await stat(join(cacheDir, name))).mtimeMs })),
+  );
+  dated.sort((a, b) => b.time - a.time);
+  await Promise.all(
+    dated.slice(CACHE_FILES_KEPT).map(({ name }) => rm(join(cacheDir, name), { force: true })),
+  );
+}
+
+/**
+ * metadataV15For, kept on disk in `cacheDir` (the workspace cache, never committed) in ready-to-serve form: the
+ * upgrade takes most of a devnet's start-up, and its result only changes with the metadata or this code.
+ */
+export async function loadMetadataV15(material: SubtensorMaterial, cacheDir: string): Promise<`0x${string}`> {
+  const known = built.get(material.metadata);
+  if (known) return known;
+  const file = `${CACHE_PREFIX}${await metadataV15Key(material)}.hex`;
+  const cached = await readFile(join(cacheDir, file), 'utf8').catch(() => undefined);
+  if (cached?.startsWith('0x6d6574610f')) {
+    const hex = cached as `0x${string}`;
+    built.set(material.metadata, hex);
+    return hex;
+  }
+  const hex = metadataV15For(material);
+  // A cache that cannot be written costs the next start the upgrade again, nothing more.
+  await storeMetadataV15(cacheDir, file, hex).catch(() => undefined);
   return hex;
 }
