@@ -1,3 +1,7 @@
+import { mergeConfig } from 'vitest/config';
 import { projectTestConfig } from '../../vitest.shared.ts';
 
-export default projectTestConfig(import.meta.dirname, { services: true });
+// The process tests (test/*.e2e.spec.ts) run the built gateway, built once before them.
+export default mergeConfig(projectTestConfig(import.meta.dirname, { services: true }), {
+  test: { globalSetup: ['test/global-setup.ts'] },
+});

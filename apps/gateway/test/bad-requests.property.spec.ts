@@ -1,4 +1,5 @@
 import { taskTypes } from '@vstack/protocol';
+import { hostileJsonText } from '@vstack/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeySchema, grantCreditsSchema } from '../src/keys/dto';
@@ -113,6 +114,8 @@ describe('bad requests, generated', () => {
     );
     const body = fc.oneof(
       fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)),
+      // Deep nesting, huge numbers, prototype-polluting keys, broken JSON, odd unicode, large bodies.
+      hostileJsonText(),
       fc.string({ maxLength: 200 }),
       // Near misses of real bodies: a field of the wrong type, an unknown priority, a bad callback, odd strings.
       fc

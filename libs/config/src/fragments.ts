@@ -1,6 +1,54 @@
 import { z } from 'zod';
 import { describeVariable, flag, integer, logLevels, port, postgresUrl, redisUrl } from './variables';
 
+/** Bounds of every HTTP server; the runtime falls back to these when a config leaves them out. */
+export const httpLimitDefaults = {
+  maxHeaderBytes: 16_384,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Above the longest wait a route offers (the sidecar's X-Timeout-Ms, up to 300 s).
+  idleTimeoutMs: 310_000,
+  // Above the 60 s idle timeout of common load balancers, so they close first.
+  keepAliveTimeoutMs: 72_000,
+  maxConnections: 10_000,
+} as const;
+
+/** Limits of the HTTP server against large, slow or numerous clients. */
+const httpLimitVariables = {
+  HTTP_BODY_LIMIT_BYTES: describeVariable(integer(1_024, 1_073_741_824).optional(), {
+    description:
+      "Largest request body, in bytes (413 above); the service's own when unset (1 MiB, the gateway 4 MiB, the devnet 16 MiB). The miner proxy's forwarded bodies follow MAX_BODY_BYTES.",
+    example: '1048576',
+  }),
+  HTTP_MAX_HEADER_BYTES: describeVariable(
+    integer(1_024, 1_048_576).prefault(String(httpLimitDefaults.maxHeaderBytes)),
+    { description: 'Largest request line and headers together, in bytes (431 above).' },
+  ),
+  HTTP_HEADERS_TIMEOUT_MS: describeVariable(
+    integer(1_000, 600_000).prefault(String(httpLimitDefaults.headersTimeoutMs)),
+    {
+      description:
+        'A client must send all its headers within this time, or its connection is closed (slow clients).',
+    },
+  ),
+  HTTP_REQUEST_TIMEOUT_MS: describeVariable(
+    integer(1_000, 3_600_000).prefault(String(httpLimitDefaults.requestTimeoutMs)),
+    { description: 'A client must send its whole request, body included, within this time (408 after).' },
+  ),
+  HTTP_IDLE_TIMEOUT_MS: describeVariable(
+    integer(1_000, 3_600_000).prefault(String(httpLimitDefaults.idleTimeoutMs)),
+    { description: 'A connection with no traffic either way for this long is closed.' },
+  ),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: describeVariable(
+    integer(1_000, 600_000).prefault(String(httpLimitDefaults.keepAliveTimeoutMs)),
+    { description: 'An idle keep-alive connection between requests is closed after this long.' },
+  ),
+  HTTP_MAX_CONNECTIONS: describeVariable(
+    integer(0, 1_000_000).prefault(String(httpLimitDefaults.maxConnections)),
+    { description: 'Open connections the HTTP server accepts; more are closed at once (0: no limit).' },
+  ),
+};
+
 /** Variables every service reads. */
 export function serviceVariables(defaultPort: number) {
   return {
@@ -24,6 +72,7 @@ export function serviceVariables(defaultPort: number) {
     SHUTDOWN_TIMEOUT_MS: describeVariable(integer(0, 600_000).prefault('10000'), {
       description: 'How long a stopping service waits for work in hand before it exits.',
     }),
+    ...httpLimitVariables,
   };
 }
 

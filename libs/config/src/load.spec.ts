@@ -31,6 +31,26 @@ describe('parseConfig', () => {
     }
   });
 
+  it('gives every service the HTTP limits, with defaults and overrides, and refuses limits out of range', () => {
+    const config = parseConfig('scoring', scoringConfigSchema, { HTTP_MAX_CONNECTIONS: '0' });
+    expect(config).toMatchObject({
+      HTTP_MAX_HEADER_BYTES: 16_384,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+      HTTP_MAX_CONNECTIONS: 0,
+    });
+    expect(config.HTTP_BODY_LIMIT_BYTES).toBeUndefined();
+    expect(() =>
+      parseConfig('sidecar', sidecarConfigSchema, {
+        HTTP_HEADERS_TIMEOUT_MS: '10',
+        HTTP_BODY_LIMIT_BYTES: '-1',
+      }),
+    ).toThrow(
+      /HTTP_BODY_LIMIT_BYTES[\s\S]*HTTP_HEADERS_TIMEOUT_MS|HTTP_HEADERS_TIMEOUT_MS[\s\S]*HTTP_BODY_LIMIT_BYTES/,
+    );
+  });
+
   it('treats empty strings as unset', () => {
     expect(parseConfig('sidecar', sidecarConfigSchema, { PORT: '' }).PORT).toBe(3001);
   });

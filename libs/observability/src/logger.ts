@@ -30,6 +30,31 @@ export const redactedPaths = [
   '*.secret',
 ];
 
+/** Query parameter names whose values may be secrets (clients do put tokens in URLs). */
+const secretParameter = /token|key|secret|passw|pwd|auth|sig|session|credential|mnemonic|seed|cookie/i;
+
+/** A request URL fit for a log line: the values of query parameters that may hold secrets are replaced. */
+export function redactUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const pairs = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals < 0) return pair;
+      const name = pair.slice(0, equals);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replaceAll('+', ' '));
+      } catch {
+        // A malformed escape: judge the name as written.
+      }
+      return secretParameter.test(decoded) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, at)}?${pairs.join('&')}`;
+}
+
 export interface LoggerSettings {
   service: string;
   level: string;

@@ -12,7 +12,13 @@ import {
   rpcError,
 } from '@vstack/contracts';
 import { createLogger } from '@vstack/observability';
-import { deleteRedisKeysWithPrefix, uniqueTestName } from '@vstack/testing';
+import {
+  deleteRedisKeysWithPrefix,
+  type HostileRequest,
+  sendHostile,
+  sendRawBytes,
+  uniqueTestName,
+} from '@vstack/testing';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -170,6 +176,41 @@ describe('a service built by createServiceApp', () => {
     const missing = await fetch(`${service.url}/nowhere`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('answers what the router and Node refuse before any route (bad URLs, long parameters, no Host, odd types) in JSON', async () => {
+    const port = Number(new URL(service.url).port);
+    const cases: [HostileRequest, number, string][] = [
+      [{ method: 'GET', path: '/test/%zz', headers: {} }, 400, 'invalid_url'],
+      [{ method: 'GET', path: `/health/${'a'.repeat(300)}`, headers: {} }, 404, 'not_found'],
+      [
+        { method: 'POST', path: '/test/echo', headers: { 'content-type': '' }, body: '{}' },
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        { method: 'GET', path: '/health/live', headers: { 'x-padding': 'p'.repeat(20_000) } },
+        431,
+        'headers_too_large',
+      ],
+    ];
+    for (const [request, status, code] of cases) {
+      const answer = await sendHostile(port, request);
+      expect([answer.status, JSON.parse(answer.text)], request.path.slice(0, 40)).toEqual([
+        status,
+        { error: { code, message: expect.any(String) } },
+      ]);
+    }
+    const noHost = await sendRawBytes(port, Buffer.from('GET /health/live HTTP/1.1\r\n\r\n'));
+    expect([noHost.status, JSON.parse(noHost.text)]).toEqual([
+      400,
+      { error: { code: 'bad_http_request', message: expect.any(String) } },
+    ]);
+    const garbage = await sendRawBytes(port, Buffer.from('BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n'));
+    expect([garbage.status, JSON.parse(garbage.text)]).toEqual([
+      400,
+      { error: { code: 'bad_http_request', message: expect.any(String) } },
+    ]);
   });
 
   it('maps coded errors to their status and hides unknown ones behind a 500', async () => {

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { safeEqual } from '@vstack/observability';
 import {
   type ApiNeuron,
   CACHE_AGE_HEADER,
@@ -245,7 +246,7 @@ export async function startFakeSidecar(): Promise<FakeSidecar> {
     if (authorization === undefined) {
       return fail(reply, 401, SidecarApiErrorCode.Unauthorized, 'a bearer token is required');
     }
-    if (authorization !== `Bearer ${FAKE_TOKEN}`) {
+    if (!safeEqual(authorization, `Bearer ${FAKE_TOKEN}`)) {
       return fail(reply, 403, SidecarApiErrorCode.Forbidden, 'the bearer token is not valid');
     }
     return undefined;

@@ -5,3 +5,4 @@ export * from './redis-keys';
 export * from './services';
 export * from './processes';
 export * from './devnet';
+export * from './hostile-http';

@@ -33,6 +33,8 @@ export interface StartAppOptions {
   /** True once the app is ready; /health/ready answering 200 when left out. */
   ready?: (port: number) => Promise<boolean>;
   timeoutMs?: number;
+  /** Every chunk the process writes to stdout or stderr, as it comes (output() keeps only the tail). */
+  onOutput?: (chunk: string) => void;
 }
 
 /** Spawns dist/apps/<name>/main.js (built by buildApp) and waits until it is ready; kills it if it never is. */
@@ -60,9 +62,11 @@ export async function startApp(name: string, options: StartAppOptions = {}): Pro
   const output = new OutputTail();
   child.stdout.on('data', (chunk: Buffer) => {
     output.append(chunk);
+    options.onOutput?.(chunk.toString('utf8'));
   });
   child.stderr.on('data', (chunk: Buffer) => {
     output.append(chunk);
+    options.onOutput?.(chunk.toString('utf8'));
   });
   const ended = processEnded(child);
   let exited: string | undefined;

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { hotkeySourceFromSecret, loadHotkey, type HotkeySource } from '@vstack/chain';
 import type { SidecarIdentity } from '@vstack/config';
+import { digestsEqual, secretDigest } from '@vstack/observability';
 
 /** A validator wallet the sidecar acts for, with its loaded hotkey. */
 export interface Identity {
@@ -31,8 +31,8 @@ export class IdentitiesService {
     readonly openAccessToken: string | undefined,
   ) {
     this.#byName = new Map(identities.map((identity) => [identity.name, identity]));
-    this.#openDigest = openAccessToken === undefined ? undefined : digest(openAccessToken);
-    this.#digests = new Map(identities.map((identity) => [identity, digest(identity.token)]));
+    this.#openDigest = openAccessToken === undefined ? undefined : secretDigest(openAccessToken);
+    this.#digests = new Map(identities.map((identity) => [identity, secretDigest(identity.token)]));
   }
 
   /** Loads every identity's hotkey; fails naming the identity whose key cannot be loaded. */
@@ -71,21 +71,16 @@ export class IdentitiesService {
 
   /** True when `token` is the open-access token or any identity's token (read routes). */
   grantsRead(token: string): boolean {
-    const presented = digest(token);
-    let granted = this.#openDigest !== undefined && timingSafeEqual(presented, this.#openDigest);
+    const presented = secretDigest(token);
+    let granted = this.#openDigest !== undefined && digestsEqual(presented, this.#openDigest);
     // Compare against every token, whatever matched, so timing does not tell which one did.
     for (const tokenDigest of this.#digests.values())
-      granted = timingSafeEqual(presented, tokenDigest) || granted;
+      granted = digestsEqual(presented, tokenDigest) || granted;
     return granted;
   }
 
   /** True when `token` is the identity's own token. */
   grantsIdentity(identity: Identity, token: string): boolean {
-    return timingSafeEqual(digest(token), this.#digests.get(identity) ?? digest(identity.token));
+    return digestsEqual(secretDigest(token), this.#digests.get(identity) ?? secretDigest(identity.token));
   }
-}
-
-/** Tokens are compared as SHA-256 digests: equal lengths for timingSafeEqual, and nothing leaks a token's length. */
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
 }
