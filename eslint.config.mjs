@@ -36,6 +36,8 @@ export default tseslint.config(
         {
           enforceBuildableLibDependency: false,
           allow: [],
+          // The runtime loads the RPC transport only for services that answer RPC; everyone else imports it as usual.
+          checkDynamicDependenciesExceptions: ['@vstack/contracts'],
           depConstraints: [
             {
               sourceTag: 'type:app',
@@ -81,7 +83,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@vstack/*/*'], message: 'Import a lib through its public entry (@vstack/<lib>).' },
+            {
+              group: ['@vstack/*/*', '!@vstack/runtime/database'],
+              message:
+                'Import a lib through its public entries (@vstack/<lib>, or one listed in tsconfig.base.json).',
+            },
           ],
         },
       ],

@@ -10,17 +10,18 @@ interface TsconfigBase {
   compilerOptions: { paths: Record<string, string[]> };
 }
 
-/** The `@vstack/*` aliases, read from tsconfig.base.json so there is one list. */
-function workspaceAliases(): Record<string, string> {
+/**
+ * The `@vstack/*` aliases, read from tsconfig.base.json so there is one list. Each matches its name exactly, so an
+ * entry point below a lib (`@vstack/runtime/database`) is not taken for a file inside the lib's main one.
+ */
+function workspaceAliases(): { find: RegExp; replacement: string }[] {
   const tsconfig = JSON.parse(
     readFileSync(join(workspaceRoot, 'tsconfig.base.json'), 'utf8'),
   ) as TsconfigBase;
-  return Object.fromEntries(
-    Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => [
-      name,
-      resolve(workspaceRoot, target ?? ''),
-    ]),
-  );
+  return Object.entries(tsconfig.compilerOptions.paths).map(([name, [target]]) => ({
+    find: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+    replacement: resolve(workspaceRoot, target ?? ''),
+  }));
 }
 
 export interface ProjectTestOptions {

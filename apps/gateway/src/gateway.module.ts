@@ -11,7 +11,7 @@ import { ContractsModule, RpcClient } from '@vstack/contracts';
 import { DATA_SOURCE } from '@vstack/database';
 import { type Logger, ServiceMetrics } from '@vstack/observability';
 import { JobProducer, type QueueConnectionOptions, queueLoggerOf } from '@vstack/queues';
-import { ServiceDatabaseModule } from '@vstack/runtime';
+import { ServiceDatabaseModule } from '@vstack/runtime/database';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { DocsController } from './docs/docs.controller';

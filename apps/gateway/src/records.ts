@@ -1,4 +1,4 @@
-import type { ServiceRecords } from '@vstack/runtime';
+import type { ServiceRecords } from '@vstack/runtime/database';
 import { CreateGatewayTables1795327200000 } from './migrations/1795327200000-create-gateway-tables';
 import { HotTaskMarks1795334400000 } from './migrations/1795334400000-hot-task-marks';
 

@@ -1,5 +1,6 @@
 import { gatewayConfigSchema } from '@vstack/config';
-import { migrateServiceDatabase, type ServiceDefinition } from '@vstack/runtime';
+import { type ServiceDefinition } from '@vstack/runtime';
+import { migrateServiceDatabase } from '@vstack/runtime/database';
 import { GatewayModule, type GatewayOverrides } from './gateway.module';
 import { keysCommand } from './keys/keys-command';
 import { gatewayRecords } from './records';

@@ -1,5 +1,6 @@
 import { scoringConfigSchema } from '@vstack/config';
-import { migrateServiceDatabase, runService } from '@vstack/runtime';
+import { runService } from '@vstack/runtime';
+import { migrateServiceDatabase } from '@vstack/runtime/database';
 import { scoringRecords } from './records';
 import { ScoringModule } from './scoring.module';
 

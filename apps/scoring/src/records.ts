@@ -1,4 +1,4 @@
-import type { ServiceRecords } from '@vstack/runtime';
+import type { ServiceRecords } from '@vstack/runtime/database';
 import { CreateScoreTables1795305600000 } from './migrations/1795305600000-create-score-tables';
 import { MinerScoreEntity } from './records/miner-score.entity';
 import { ScoreRecordEntity } from './records/score-record.entity';

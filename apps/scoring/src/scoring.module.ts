@@ -4,7 +4,7 @@ import { ContractsModule, RpcClient } from '@vstack/contracts';
 import { type Logger, ServiceMetrics } from '@vstack/observability';
 import { DeterministicReferenceModel, type RandomSource, type ReferenceContext } from '@vstack/protocol';
 import { JobProducer, type QueueConnectionOptions, queueLoggerOf } from '@vstack/queues';
-import { ServiceDatabaseModule } from '@vstack/runtime';
+import { ServiceDatabaseModule } from '@vstack/runtime/database';
 import { LeaderboardController } from './leaderboard/leaderboard.controller';
 import { LeaderboardService } from './leaderboard/leaderboard.service';
 import { ScoringMetrics } from './metrics';

@@ -1,7 +1,7 @@
 import { closeDataSource, connectDataSource, createDataSource, runMigrations } from '@vstack/database';
 import { DeterministicReferenceModel } from '@vstack/protocol';
 import type { ScoreResponsePayload } from '@vstack/queues';
-import { serviceDatabaseOptions } from '@vstack/runtime';
+import { serviceDatabaseOptions } from '@vstack/runtime/database';
 import { createTestSchema, type TestSchema } from '@vstack/testing';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

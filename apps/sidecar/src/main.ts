@@ -1,5 +1,6 @@
 import { sidecarConfigSchema } from '@vstack/config';
-import { migrateServiceDatabase, runService } from '@vstack/runtime';
+import { runService } from '@vstack/runtime';
+import { migrateServiceDatabase } from '@vstack/runtime/database';
 import { sidecarRecords } from './records';
 import { SidecarModule } from './sidecar.module';
 

@@ -1,4 +1,4 @@
-import type { ServiceRecords } from '@vstack/runtime';
+import type { ServiceRecords } from '@vstack/runtime/database';
 import { CreateWeightsJobs1795325800000 } from './migrations/1795325800000-create-weights-jobs';
 import { WeightsCommitRecord, WeightsJobRecord } from './weights/weights-job.entity';
 

@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { WeightsCommitStore } from '@vstack/chain';
 import type { SidecarConfig } from '@vstack/config';
 import type { Logger } from '@vstack/observability';
-import { ServiceDatabaseModule } from '@vstack/runtime';
+import { ServiceDatabaseModule } from '@vstack/runtime/database';
 import { AccessGuard } from './auth/access.guard';
 import { IdentitiesService } from './auth/identities.service';
 import { ChainService } from './chain/chain.service';

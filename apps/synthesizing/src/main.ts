@@ -1,5 +1,6 @@
 import { synthesizingConfigSchema } from '@vstack/config';
-import { migrateServiceDatabase, runService } from '@vstack/runtime';
+import { runService } from '@vstack/runtime';
+import { migrateServiceDatabase } from '@vstack/runtime/database';
 import { synthesizingRecords } from './records';
 import { SynthesizingModule } from './synthesizing.module';
 

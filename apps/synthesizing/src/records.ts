@@ -1,4 +1,4 @@
-import type { ServiceRecords } from '@vstack/runtime';
+import type { ServiceRecords } from '@vstack/runtime/database';
 import { CreateOrganicSamples1795392000000 } from './migrations/1795392000000-create-organic-samples';
 import { OrganicSampleEntity } from './samples/organic-sample.entity';
 

@@ -3,7 +3,7 @@ import type { SynthesizingConfig } from '@vstack/config';
 import { type Logger, ServiceMetrics } from '@vstack/observability';
 import type { RandomSource } from '@vstack/protocol';
 import { queueLoggerOf } from '@vstack/queues';
-import { ServiceDatabaseModule } from '@vstack/runtime';
+import { ServiceDatabaseModule } from '@vstack/runtime/database';
 import { SynthesizingMetrics } from './metrics';
 import {
   CLOCK,

@@ -1,5 +1,5 @@
 import { closeDataSource, connectDataSource, createDataSource, runMigrations } from '@vstack/database';
-import { serviceDatabaseOptions } from '@vstack/runtime';
+import { serviceDatabaseOptions } from '@vstack/runtime/database';
 import { createTestSchema, type TestSchema } from '@vstack/testing';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';

@@ -7,7 +7,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError, httpLimitDefaults, type LogLevel, loadConfig } from '@vstack/config';
-import { createRpcMicroserviceOptions } from '@vstack/contracts';
 import {
   CORRELATION_HEADER,
   createLogger,
@@ -21,7 +20,6 @@ import type { z } from 'zod';
 import { CommandUsageError, runServiceCommand, type ServiceCommand } from './commands';
 import { AlreadyReportedError, RequestErrorCode } from './errors';
 import { toErrorResponse } from './exception.filter';
-import { redisReadinessCheck } from './redis-readiness';
 import { NestPinoLogger } from './nest-logger';
 import { ReadinessRegistry } from './readiness.registry';
 import { ServiceCoreModule } from './service-core.module';
@@ -273,6 +271,8 @@ export async function createServiceApp<S extends z.ZodObject>(
     if (!config.REDIS_URL || !config.REDIS_PREFIX) {
       throw new Error(`${definition.service} answers RPC: its config needs REDIS_URL and REDIS_PREFIX`);
     }
+    // Loaded here, not at the top: services without RPC (the devnet) start without the microservices packages.
+    const { createRpcMicroserviceOptions } = await import('@vstack/contracts');
     // A separate ApplicationConfig: the HTTP error filter and pipes do not apply to RPC handlers.
     app.connectMicroservice(
       createRpcMicroserviceOptions(config.REDIS_URL, config.REDIS_PREFIX, {
@@ -282,6 +282,7 @@ export async function createServiceApp<S extends z.ZodObject>(
   }
   const closers: (() => Promise<void>)[] = [];
   if (definition.usesRedis && config.REDIS_URL) {
+    const { redisReadinessCheck } = await import('./redis-readiness');
     const redis = redisReadinessCheck(config.REDIS_URL);
     app.get(ReadinessRegistry).add(redis.check);
     closers.push(redis.close);

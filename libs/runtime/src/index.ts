@@ -6,8 +6,6 @@ export * from './health.controller';
 export * from './metrics.controller';
 export * from './nest-logger';
 export * from './readiness.registry';
-export * from './redis-readiness';
 export * from './service-core.module';
 export * from './tokens';
 export * from './zod-validation.pipe';
-export * from './service-database';

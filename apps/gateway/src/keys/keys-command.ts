@@ -6,8 +6,8 @@ import {
   CommandUsageError,
   parseCommandArguments,
   type ServiceCommand,
-  serviceDatabaseOptions,
 } from '@vstack/runtime';
+import { serviceDatabaseOptions } from '@vstack/runtime/database';
 import type { z } from 'zod';
 import { GatewayMetrics } from '../gateway-metrics';
 import { systemClock } from '../ports';

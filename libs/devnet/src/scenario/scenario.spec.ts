@@ -1,3 +1,4 @@
+import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DevnetErrorCode, isDevnetError } from '../errors';
@@ -33,6 +34,25 @@ describe('scenarios', () => {
     expect(resolveKey('//Alice')).toBe(ALICE);
     expect(resolveKey(ALICE)).toBe(ALICE);
     expect(resolveKey('//Alice//cold')).not.toBe(ALICE);
+  });
+
+  it('resolve secret URIs to the addresses the keyring derives: hard and soft paths, seeds, mnemonics, passwords', () => {
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    const mnemonic = 'bottom drive obey lake curtain smoke basket hold race lonely fit walk';
+    const uris = [
+      '//Bob',
+      '//Bob//stash',
+      '//Charlie/soft/1',
+      '//Dave//hard/soft//hard2',
+      '0x9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
+      '0x9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60//miner/3',
+      `${mnemonic}//validator`,
+      `${mnemonic}///secret`,
+      `${mnemonic}//hot/key///secret`,
+    ];
+    for (const uri of uris) {
+      expect(resolveKey(uri), uri).toBe(keyring.createFromUri(uri).address);
+    }
   });
 
   it('fill hyperparameters from the defaults and coldkeys from the hotkey URI', () => {

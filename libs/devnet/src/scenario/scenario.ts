@@ -1,7 +1,14 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { DEV_PHRASE, Keyring } from '@polkadot/keyring';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { decodeAddress, encodeAddress, keyExtractSuri } from '@polkadot/util-crypto';
+import { hexToU8a, isHex } from '@polkadot/util';
+import { decodeAddress, encodeAddress, keyExtractSuri, mnemonicToMiniSecret } from '@polkadot/util-crypto';
+import {
+  isReady as wasmCryptoReady,
+  sr25519DeriveKeypairHard,
+  sr25519DeriveKeypairSoft,
+  sr25519KeypairFromSeed,
+} from '@polkadot/wasm-crypto';
 import { z } from 'zod';
 import { DevnetError, DevnetErrorCode, errorMessage } from '../errors';
 
@@ -167,16 +174,37 @@ export interface Scenario {
 const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
 const resolvedKeys = new Map<string, string>();
 const roots = new Map<string, KeyringPair>();
+/** Root key pairs (secret key then public key, 96 bytes) by secret URI without its derivation path. */
+const wasmRoots = new Map<string, Uint8Array>();
 
 /** The address of a secret URI, deriving from a cached root (the mnemonic's seed costs a PBKDF2 each time). */
 function addressFromUri(uri: string): string {
-  const { phrase, password, derivePath } = keyExtractSuri(uri.startsWith('//') ? `${DEV_PHRASE}${uri}` : uri);
+  const { phrase, password, derivePath, path } = keyExtractSuri(
+    uri.startsWith('//') ? `${DEV_PHRASE}${uri}` : uri,
+  );
   const words = phrase.split(' ').length;
   if (!/^0x[0-9a-fA-F]{64}$/.test(phrase) && ![12, 15, 18, 21, 24].includes(words)) {
     // The keyring would take any short text as a raw seed; a scenario key is a URI, a seed or a mnemonic.
     throw new Error('expected //Name, a 0x seed or a mnemonic, each with an optional derivation path');
   }
   const rootUri = password ? `${phrase}///${password}` : phrase;
+  if (wasmCryptoReady()) {
+    // The keyring derives in JavaScript (about 20 ms a key on first use); the node has the WASM build ready, and a
+    // default scenario resolves a dozen keys while the devnet starts.
+    let pair = wasmRoots.get(rootUri);
+    if (!pair) {
+      pair = sr25519KeypairFromSeed(
+        isHex(phrase, 256) ? hexToU8a(phrase) : mnemonicToMiniSecret(phrase, password),
+      );
+      wasmRoots.set(rootUri, pair);
+    }
+    for (const junction of path) {
+      pair = junction.isHard
+        ? sr25519DeriveKeypairHard(pair, junction.chainCode)
+        : sr25519DeriveKeypairSoft(pair, junction.chainCode);
+    }
+    return encodeAddress(pair.subarray(64), 42);
+  }
   let root = roots.get(rootUri);
   if (!root) {
     root = keyring.createFromUri(rootUri);
