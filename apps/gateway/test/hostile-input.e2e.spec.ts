@@ -9,6 +9,8 @@ import {
   hostileSegment,
   memoryLine,
   residentBytes,
+  hostilePath,
+  RSS_GROWTH_LIMIT_BYTES,
 } from '@vstack/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,20 +20,8 @@ import { ADMIN_TOKEN, call, METRICS_TOKEN } from './support/harness';
 // Generated hostile requests against the built gateway: every route, odd methods, headers, bodies and bytes.
 // Each route gets FUZZ_RUNS cases (200 by default; RELIABILITY.md has the long run's figures).
 
-/** Growth of the process's resident memory over the whole run that counts as a leak. */
-const RSS_GROWTH_LIMIT_BYTES = 160 * 1024 * 1024;
-
 const segment = (known: readonly string[]) =>
   fc.oneof({ weight: 1, arbitrary: fc.constantFrom(...known) }, { weight: 3, arbitrary: hostileSegment });
-
-function path(...parts: (string | fc.Arbitrary<string>)[]): fc.Arbitrary<string> {
-  return fc
-    .tuple(
-      fc.tuple(...parts.map((part) => (typeof part === 'string' ? fc.constant(part) : part))),
-      fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: hostileQuery }),
-    )
-    .map(([segments, query]) => `/${segments.join('/')}${query}`);
-}
 
 describe('the gateway process under generated hostile input', () => {
   let gateway: GatewayProcess;
@@ -58,7 +48,7 @@ describe('the gateway process under generated hostile input', () => {
     // Warm up before the first reading, so what the JIT and pools take once is not counted as growth.
     await fuzzRoute(
       gateway.port,
-      { name: 'warm-up', methods: ['GET'], path: path('v1', 'account') },
+      { name: 'warm-up', methods: ['GET'], path: hostilePath('v1', 'account') },
       {
         tokens,
         runs: 100,
@@ -75,10 +65,10 @@ describe('the gateway process under generated hostile input', () => {
 
   const types = taskTypes.names;
   const routes: FuzzRoute[] = [
-    { name: 'POST /v1/:taskType', methods: ['POST'], path: path('v1', segment(types)) },
-    { name: 'POST /v1/tasks/:taskType', methods: ['POST'], path: path('v1', 'tasks', segment(types)) },
-    { name: 'POST /v1/quotes', methods: ['POST'], path: path('v1', 'quotes') },
-    { name: 'POST /v1/chat/completions', methods: ['POST'], path: path('v1', 'chat', 'completions') },
+    { name: 'POST /v1/:taskType', methods: ['POST'], path: hostilePath('v1', segment(types)) },
+    { name: 'POST /v1/tasks/:taskType', methods: ['POST'], path: hostilePath('v1', 'tasks', segment(types)) },
+    { name: 'POST /v1/quotes', methods: ['POST'], path: hostilePath('v1', 'quotes') },
+    { name: 'POST /v1/chat/completions', methods: ['POST'], path: hostilePath('v1', 'chat', 'completions') },
     {
       name: 'GET /v1/tasks',
       methods: ['GET'],
@@ -87,20 +77,20 @@ describe('the gateway process under generated hostile input', () => {
     {
       name: 'GET, DELETE /v1/tasks/:id',
       methods: ['GET', 'DELETE'],
-      path: path('v1', 'tasks', hostileSegment),
+      path: hostilePath('v1', 'tasks', hostileSegment),
     },
     {
       name: 'GET /v1/tasks/:id/events',
       methods: ['GET'],
-      path: path('v1', 'tasks', hostileSegment, 'events'),
+      path: hostilePath('v1', 'tasks', hostileSegment, 'events'),
     },
-    { name: 'GET /v1/account', methods: ['GET'], path: path('v1', 'account') },
+    { name: 'GET /v1/account', methods: ['GET'], path: hostilePath('v1', 'account') },
     {
       name: 'GET /v1/account/ledger',
       methods: ['GET'],
       path: hostileQuery.map((query) => `/v1/account/ledger${query}`),
     },
-    { name: 'GET, POST /v1/admin/keys', methods: ['GET', 'POST'], path: path('v1', 'admin', 'keys') },
+    { name: 'GET, POST /v1/admin/keys', methods: ['GET', 'POST'], path: hostilePath('v1', 'admin', 'keys') },
     {
       name: 'GET, DELETE, POST /v1/admin/keys/:id[/credits|/ledger]',
       methods: ['GET', 'DELETE', 'POST'],

@@ -9,13 +9,14 @@ import {
   fuzzRoute,
   fuzzRuns,
   type HostileRequest,
-  hostileQuery,
   hostileSegment,
   memoryLine,
   residentBytes,
   type RunningApp,
   startApp,
   uniqueTestName,
+  hostilePath,
+  RSS_GROWTH_LIMIT_BYTES,
 } from '@vstack/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -24,20 +25,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // devnet: unsigned and garbled Epistula requests, and requests //Alice signs properly around hostile bodies, which
 // the proxy forwards. Each route gets FUZZ_RUNS cases (200 by default).
 
-/** Growth of the process's resident memory over the whole run that counts as a leak. */
-const RSS_GROWTH_LIMIT_BYTES = 160 * 1024 * 1024;
 const METRICS_TOKEN = 'metrics-token-for-the-proxy-fuzz';
 
 const epistulaHeaders = Object.values(EpistulaHeader).map((name) => name.toLowerCase());
-
-function path(...parts: (string | fc.Arbitrary<string>)[]): fc.Arbitrary<string> {
-  return fc
-    .tuple(
-      fc.tuple(...parts.map((part) => (typeof part === 'string' ? fc.constant(part) : part))),
-      fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: hostileQuery }),
-    )
-    .map(([segments, query]) => `/${segments.join('/')}${query}`);
-}
 
 describe('the miner-proxy process under generated hostile input', () => {
   const prefix = uniqueTestName('miner_proxy_fuzz');
@@ -87,7 +77,7 @@ describe('the miner-proxy process under generated hostile input', () => {
     proxyUrl = `http://127.0.0.1:${proxy.port}`;
     await fuzzRoute(
       proxy.port,
-      { name: 'warm-up', methods: ['POST'], path: path('tasks', 'arithmetic') },
+      { name: 'warm-up', methods: ['POST'], path: hostilePath('tasks', 'arithmetic') },
       {
         tokens: [METRICS_TOKEN],
         runs: 100,
@@ -109,9 +99,9 @@ describe('the miner-proxy process under generated hostile input', () => {
     { weight: 2, arbitrary: hostileSegment },
   );
   const routes: FuzzRoute[] = [
-    { name: '/inference', methods: ['POST', 'GET'], path: path('inference') },
-    { name: '/tasks/:type', methods: ['POST'], path: taskType.chain((type) => path('tasks', type)) },
-    { name: '/train', methods: ['POST'], path: path('train') },
+    { name: '/inference', methods: ['POST', 'GET'], path: hostilePath('inference') },
+    { name: '/tasks/:type', methods: ['POST'], path: taskType.chain((type) => hostilePath('tasks', type)) },
+    { name: '/train', methods: ['POST'], path: hostilePath('train') },
     {
       name: 'GET /, /status, /health, /metrics',
       methods: ['GET'],

@@ -4,12 +4,13 @@ import {
   fuzzRawBytes,
   fuzzRoute,
   fuzzRuns,
-  hostileQuery,
   hostileSegment,
   memoryLine,
   residentBytes,
   type RunningDevnet,
   startDevnet,
+  hostilePath,
+  RSS_GROWTH_LIMIT_BYTES,
 } from '@vstack/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,20 +26,8 @@ import {
 // Generated hostile requests against the built sidecar on the real devnet: every route of its REST API, odd
 // methods, headers (X-Timeout-Ms among them), bodies and bytes. Each route gets FUZZ_RUNS cases (200 by default).
 
-/** Growth of the process's resident memory over the whole run that counts as a leak. */
-const RSS_GROWTH_LIMIT_BYTES = 160 * 1024 * 1024;
-
 const segment = (...known: string[]) =>
   fc.oneof({ weight: 1, arbitrary: fc.constantFrom(...known) }, { weight: 2, arbitrary: hostileSegment });
-
-function path(...parts: (string | fc.Arbitrary<string>)[]): fc.Arbitrary<string> {
-  return fc
-    .tuple(
-      fc.tuple(...parts.map((part) => (typeof part === 'string' ? fc.constant(part) : part))),
-      fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: hostileQuery }),
-    )
-    .map(([segments, query]) => `/${segments.join('/')}${query}`);
-}
 
 describe('the sidecar process under generated hostile input', () => {
   let devnet: RunningDevnet;
@@ -55,7 +44,7 @@ describe('the sidecar process under generated hostile input', () => {
     port = Number(new URL(sidecar.url).port);
     await fuzzRoute(
       port,
-      { name: 'warm-up', methods: ['GET'], path: path('api', 'v1', 'block', 'latest') },
+      { name: 'warm-up', methods: ['GET'], path: hostilePath('api', 'v1', 'block', 'latest') },
       {
         tokens,
         runs: 100,
@@ -80,33 +69,35 @@ describe('the sidecar process under generated hostile input', () => {
       methods: ['GET'],
       path: fc
         .tuple(netuid, block, fc.constantFrom('neurons', 'validators'))
-        .chain(([n, b, what]) => path('api', 'v1', 'subnet', n, 'block', b, what)),
+        .chain(([n, b, what]) => hostilePath('api', 'v1', 'subnet', n, 'block', b, what)),
     },
     {
       name: 'GET /api/v1/identity/:name/subnet/:netuid/block/:block/neurons|validators',
       methods: ['GET'],
       path: fc
         .tuple(identity, netuid, block, fc.constantFrom('neurons', 'validators'))
-        .chain(([name, n, b, what]) => path('api', 'v1', 'identity', name, 'subnet', n, 'block', b, what)),
+        .chain(([name, n, b, what]) =>
+          hostilePath('api', 'v1', 'identity', name, 'subnet', n, 'block', b, what),
+        ),
     },
     {
       name: 'PUT /api/v1/identity/:name/subnet/:netuid/weights',
       methods: ['PUT'],
       path: fc
         .tuple(identity, netuid)
-        .chain(([name, n]) => path('api', 'v1', 'identity', name, 'subnet', n, 'weights')),
+        .chain(([name, n]) => hostilePath('api', 'v1', 'identity', name, 'subnet', n, 'weights')),
     },
     {
       name: 'GET /api/v1/identity/:name/subnet/:netuid/weights/history',
       methods: ['GET'],
       path: fc
         .tuple(identity, netuid)
-        .chain(([name, n]) => path('api', 'v1', 'identity', name, 'subnet', n, 'weights', 'history')),
+        .chain(([name, n]) => hostilePath('api', 'v1', 'identity', name, 'subnet', n, 'weights', 'history')),
     },
     {
       name: 'GET /api/v1/block/latest, /api/v1/identities',
       methods: ['GET'],
-      path: fc.constantFrom('block/latest', 'identities').chain((tail) => path('api', 'v1', tail)),
+      path: fc.constantFrom('block/latest', 'identities').chain((tail) => hostilePath('api', 'v1', tail)),
     },
     {
       name: 'GET /docs, /schema/swagger, /health, /metrics',

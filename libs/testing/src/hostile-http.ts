@@ -339,6 +339,19 @@ export const hostileQuery: fc.Arbitrary<string> = fc.oneof(
     ),
 );
 
+/** Growth of a service's resident memory over a whole fuzz run that counts as a leak. */
+export const RSS_GROWTH_LIMIT_BYTES = 160 * 1024 * 1024;
+
+/** A request path from fixed segments and generated ones, with a hostile query string one time in four. */
+export function hostilePath(...parts: (string | fc.Arbitrary<string>)[]): fc.Arbitrary<string> {
+  return fc
+    .tuple(
+      fc.tuple(...parts.map((part) => (typeof part === 'string' ? fc.constant(part) : part))),
+      fc.oneof({ weight: 3, arbitrary: fc.constant('') }, { weight: 1, arbitrary: hostileQuery }),
+    )
+    .map(([segments, query]) => `/${segments.join('/')}${query}`);
+}
+
 /** Methods, the usual ones and some a server may never have seen. */
 export const hostileMethod: fc.Arbitrary<string> = fc.constantFrom(
   'GET',
