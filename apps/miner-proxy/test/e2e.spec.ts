@@ -1,40 +1,23 @@
 import { loadHotkey } from '@vstack/chain';
 import { signEpistulaRequest, verifyEpistulaResponse } from '@vstack/epistula';
-import { deleteRedisKeysWithPrefix, type RunningApp, startApp, uniqueTestName } from '@vstack/testing';
+import { uniqueTestName } from '@vstack/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ProxyStack, startProxyStack } from './support/proxy-stack';
 
 // The validator side signs with //Alice; the proxy (hotkey //Dave) checks her against the devnet's metagraph,
 // forwards to the demo miner and signs its answer. The apps are built by test/global-setup.ts.
 describe('miner-proxy end to end: devnet, demo miner, proxy', () => {
   const prefix = uniqueTestName('miner_proxy_e2e');
-  const running: RunningApp[] = [];
+  let stack: ProxyStack | undefined;
   let proxyUrl: string;
 
   beforeAll(async () => {
-    const devnet = await startApp('devnet', { env: { DEVNET_BLOCK_TIME_MS: '0' } });
-    running.push(devnet);
-    const miner = await startApp('demo-miner');
-    running.push(miner);
-    const proxy = await startApp('miner-proxy', {
-      env: {
-        REDIS_URL: inject('redisUrl'),
-        REDIS_PREFIX: prefix,
-        MINER_HOTKEY: '//Dave',
-        NETUID: '1',
-        SUBTENSOR_URL: `ws://127.0.0.1:${devnet.port}`,
-        INFERENCE_SERVER_URL: `http://127.0.0.1:${miner.port}`,
-        RATE_LIMIT_PER_1K_TAO_PER_MINUTE: '0',
-        SIGN_RESPONSES: 'true',
-      },
-      ready: async (port) => (await fetch(`http://127.0.0.1:${port}/status`)).ok,
-    });
-    running.push(proxy);
-    proxyUrl = `http://127.0.0.1:${proxy.port}`;
+    stack = await startProxyStack(inject('redisUrl'), prefix);
+    proxyUrl = (await stack.startProxy({ SIGN_RESPONSES: 'true' })).url;
   }, 120_000);
 
   afterAll(async () => {
-    for (const app of running.reverse()) await app.stop();
-    await deleteRedisKeysWithPrefix(inject('redisUrl'), prefix);
+    await stack?.stop();
   });
 
   it("forwards //Alice's signed task to the demo miner and returns its answer, signed by //Dave", async () => {

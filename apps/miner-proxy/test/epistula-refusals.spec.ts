@@ -1,8 +1,9 @@
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { loadHotkey } from '@vstack/chain';
 import { EpistulaHeader, signEpistulaRequest, type SignEpistulaRequestOptions } from '@vstack/epistula';
-import { deleteRedisKeysWithPrefix, type RunningApp, startApp, uniqueTestName } from '@vstack/testing';
+import { uniqueTestName } from '@vstack/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ProxyStack, startProxyStack } from './support/proxy-stack';
 
 // Replayed, forged, stale and mis-addressed requests against two built proxies (hotkey //Dave) that share one
 // Redis replay cache, in front of the demo miner, on the real devnet. Nothing refused reaches the miner.
@@ -16,7 +17,7 @@ interface Answer {
 
 describe('the miner proxy refuses requests it must not forward', () => {
   const prefix = uniqueTestName('miner_proxy_epistula');
-  const running: RunningApp[] = [];
+  let stack: ProxyStack | undefined;
   const proxies: string[] = [];
   let alice: KeyringPair;
   let bob: KeyringPair;
@@ -64,34 +65,19 @@ describe('the miner proxy refuses requests it must not forward', () => {
       load('//Eve'),
       load('//Stranger'),
     ]);
-    const devnet = await startApp('devnet', { env: { DEVNET_BLOCK_TIME_MS: '0' } });
-    running.push(devnet);
-    const miner = await startApp('demo-miner');
-    running.push(miner);
+    stack = await startProxyStack(inject('redisUrl'), prefix);
     for (let replica = 0; replica < 2; replica += 1) {
-      const proxy = await startApp('miner-proxy', {
-        env: {
-          REDIS_URL: inject('redisUrl'),
-          REDIS_PREFIX: prefix,
-          MINER_HOTKEY: '//Dave',
-          NETUID: '1',
-          SUBTENSOR_URL: `ws://127.0.0.1:${devnet.port}`,
-          INFERENCE_SERVER_URL: `http://127.0.0.1:${miner.port}`,
-          RATE_LIMIT_PER_1K_TAO_PER_MINUTE: '0',
-          EPISTULA_MAX_AGE_MS: '8000',
-          EPISTULA_MAX_FUTURE_MS: '2000',
-          METRICS_TOKEN: 'metrics-token-for-epistula',
-        },
-        ready: async (port) => (await fetch(`http://127.0.0.1:${port}/status`)).ok,
+      const proxy = await stack.startProxy({
+        EPISTULA_MAX_AGE_MS: '8000',
+        EPISTULA_MAX_FUTURE_MS: '2000',
+        METRICS_TOKEN: 'metrics-token-for-epistula',
       });
-      running.push(proxy);
-      proxies.push(`http://127.0.0.1:${proxy.port}`);
+      proxies.push(proxy.url);
     }
   }, 120_000);
 
   afterAll(async () => {
-    for (const app of running.reverse()) await app.stop();
-    await deleteRedisKeysWithPrefix(inject('redisUrl'), prefix);
+    await stack?.stop();
   });
 
   it('forwards a request once: a replay to the same proxy or to another replica gets 409', async () => {

@@ -3,7 +3,6 @@ import { loadHotkey } from '@vstack/chain';
 import { EpistulaHeader, signEpistulaRequest } from '@vstack/epistula';
 import {
   closeHostileConnections,
-  deleteRedisKeysWithPrefix,
   type FuzzRoute,
   fuzzRawBytes,
   fuzzRoute,
@@ -12,14 +11,13 @@ import {
   hostileSegment,
   memoryLine,
   residentBytes,
-  type RunningApp,
-  startApp,
   uniqueTestName,
   hostilePath,
   RSS_GROWTH_LIMIT_BYTES,
 } from '@vstack/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ProxyStack, startProxyStack } from './support/proxy-stack';
 
 // Generated hostile requests against the built proxy (hotkey //Dave) in front of the demo miner, on the real
 // devnet: unsigned and garbled Epistula requests, and requests //Alice signs properly around hostile bodies, which
@@ -31,8 +29,8 @@ const epistulaHeaders = Object.values(EpistulaHeader).map((name) => name.toLower
 
 describe('the miner-proxy process under generated hostile input', () => {
   const prefix = uniqueTestName('miner_proxy_fuzz');
-  const running: RunningApp[] = [];
-  let proxy: RunningApp;
+  let stack: ProxyStack | undefined;
+  let proxy: { url: string; port: number };
   let proxyUrl: string;
   let alice: KeyringPair;
   let dave: KeyringPair;
@@ -55,26 +53,9 @@ describe('the miner-proxy process under generated hostile input', () => {
       loadHotkey({ kind: 'uri', uri: '//Alice' }),
       loadHotkey({ kind: 'uri', uri: '//Dave' }),
     ]);
-    const devnet = await startApp('devnet', { env: { DEVNET_BLOCK_TIME_MS: '0' } });
-    running.push(devnet);
-    const miner = await startApp('demo-miner');
-    running.push(miner);
-    proxy = await startApp('miner-proxy', {
-      env: {
-        REDIS_URL: inject('redisUrl'),
-        REDIS_PREFIX: prefix,
-        MINER_HOTKEY: '//Dave',
-        NETUID: '1',
-        SUBTENSOR_URL: `ws://127.0.0.1:${devnet.port}`,
-        INFERENCE_SERVER_URL: `http://127.0.0.1:${miner.port}`,
-        RATE_LIMIT_PER_1K_TAO_PER_MINUTE: '0',
-        MAX_BODY_BYTES: '262144',
-        METRICS_TOKEN,
-      },
-      ready: async (port) => (await fetch(`http://127.0.0.1:${port}/status`)).ok,
-    });
-    running.push(proxy);
-    proxyUrl = `http://127.0.0.1:${proxy.port}`;
+    stack = await startProxyStack(inject('redisUrl'), prefix);
+    proxy = await stack.startProxy({ MAX_BODY_BYTES: '262144', METRICS_TOKEN });
+    proxyUrl = proxy.url;
     await fuzzRoute(
       proxy.port,
       { name: 'warm-up', methods: ['POST'], path: hostilePath('tasks', 'arithmetic') },
@@ -90,8 +71,7 @@ describe('the miner-proxy process under generated hostile input', () => {
 
   afterAll(async () => {
     closeHostileConnections();
-    for (const app of running.reverse()) await app.stop();
-    await deleteRedisKeysWithPrefix(inject('redisUrl'), prefix);
+    await stack?.stop();
   });
 
   const taskType = fc.oneof(
