@@ -1,6 +1,7 @@
 export enum LocalInfraErrorCode {
   RedisNotInstalled = 'redis_not_installed',
   RedisStartFailed = 'redis_start_failed',
+  PostgresNotInstalled = 'postgres_not_installed',
   PostgresStartFailed = 'postgres_start_failed',
   Timeout = 'timeout',
 }

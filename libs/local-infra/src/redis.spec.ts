@@ -1,12 +1,21 @@
-import { isProcessAlive } from './process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalInfraError, LocalInfraErrorCode } from './errors';
-import { isPortFree } from './net';
-import { locateRedisServer, pingRedis, type RedisInstallSystem, startPrivateRedis } from './redis';
+import { isPortFree, waitFor } from './net';
+import { isProcessAlive } from './process';
+import {
+  locateRedisServer,
+  pingRedis,
+  type PrivateRedis,
+  type RedisInstallSystem,
+  startPrivateRedis,
+} from './redis';
 
 function fakeSystem(options: { installed: boolean; root: boolean; aptGet: boolean; installCode?: number }) {
   const runs: string[] = [];
@@ -100,5 +109,100 @@ describe('startPrivateRedis', () => {
     );
     expect((await readdir(parent)).filter((name) => name.startsWith('vstack-redis-'))).toEqual([]);
     expect(existsSync(script)).toBe(true);
+  });
+
+  it('restarts on the same port, empty, without its append-only file', async () => {
+    const redis = await startPrivateRedis({ dir: parent });
+    try {
+      await write(redis, 'lost', 'yes');
+      const { pid } = redis;
+      await redis.restart();
+      expect(redis.pid).not.toBe(pid);
+      expect(await read(redis, 'lost')).toBeNull();
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
+async function write(redis: PrivateRedis, key: string, value: string): Promise<void> {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  try {
+    await client.set(key, value);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function read(redis: PrivateRedis, key: string): Promise<string | null> {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  try {
+    return await client.get(key);
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe('startPrivateRedis with its append-only file', () => {
+  let parent: string;
+  let redis: PrivateRedis;
+  beforeAll(async () => {
+    parent = await mkdtemp(join(tmpdir(), 'local-infra-redis-aof-spec-'));
+    redis = await startPrivateRedis({ dir: parent, appendOnly: true });
+  });
+  afterAll(async () => {
+    await redis.stop();
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('keeps its data, port and directory through a clean restart', async () => {
+    await write(redis, 'clean', 'kept');
+    const { port, pid, url } = redis;
+    const dirs = await readdir(parent);
+    await redis.restart();
+    expect(redis.port).toBe(port);
+    expect(redis.url).toBe(url);
+    expect(redis.pid).not.toBe(pid);
+    expect(isProcessAlive(pid)).toBe(false);
+    expect(isProcessAlive(redis.pid)).toBe(true);
+    expect(await readdir(parent)).toEqual(dirs);
+    expect(await read(redis, 'clean')).toBe('kept');
+  });
+
+  it('keeps what its append-only file had synced through a crash', async () => {
+    await write(redis, 'crash', 'kept');
+    // appendfsync everysec: a write is on disk within a second.
+    await sleep(1_100);
+    const { port, pid } = redis;
+    await redis.restart({ crash: true, downMs: 200 });
+    expect(redis.port).toBe(port);
+    expect(isProcessAlive(pid)).toBe(false);
+    expect(await read(redis, 'crash')).toBe('kept');
+  });
+
+  it('starts again once its port, taken while it was down, is free', async () => {
+    const { port } = redis;
+    // Drops what connects, so the readiness check never takes it for Redis.
+    const blocker = createServer((socket) => socket.destroy());
+    const restarted = redis.restart({ crash: true, downMs: 300 });
+    await waitFor(() => isPortFree(port), { timeoutMs: 2_000, intervalMs: 5 });
+    await new Promise<void>((listening, failed) => {
+      blocker.once('error', failed);
+      blocker.listen({ host: '127.0.0.1', port, exclusive: true }, listening);
+    });
+    await sleep(800);
+    await new Promise((closed) => blocker.close(closed));
+    await restarted;
+    expect(redis.port).toBe(port);
+    expect(await read(redis, 'crash')).toBe('kept');
+  });
+
+  it('stops without leaving a process or its directory, and then refuses to restart', async () => {
+    const { pid, port } = redis;
+    await redis.stop();
+    expect(isProcessAlive(pid)).toBe(false);
+    expect(await isPortFree(port)).toBe(true);
+    expect(await readdir(parent)).toEqual([]);
+    await expect(redis.restart()).rejects.toThrow(/was stopped and cannot be restarted/);
   });
 });

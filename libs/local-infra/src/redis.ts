@@ -5,8 +5,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { LocalInfraError, LocalInfraErrorCode } from './errors';
-import { freePort, waitFor } from './net';
-import { describeExit, OutputTail, processEnded, terminate } from './process';
+import { freePort } from './net';
+import { processEnded } from './process';
+import { type RestartableService, superviseServer } from './restartable';
 
 /** A service started for this run; `stop()` ends it and removes what it left on disk. */
 export interface PrivateService {
@@ -14,11 +15,12 @@ export interface PrivateService {
   stop(): Promise<void>;
 }
 
-/** A redis-server child process owned by this process. */
-export interface PrivateRedis extends PrivateService {
-  pid: number;
-  port: number;
-}
+/**
+ * A redis-server child process owned by this process. `restart` stops it (SIGKILL when `crash`, else SIGTERM, on
+ * which Redis syncs its append-only file) and starts it on the same port and dir; without `appendOnly` the data is
+ * lost on a restart.
+ */
+export type PrivateRedis = RestartableService;
 
 export interface StartPrivateRedisOptions {
   /** Parent of the temporary working directory (default: the OS temp dir). */
@@ -26,6 +28,8 @@ export interface StartPrivateRedisOptions {
   /** redis-server to run; looked up on PATH (and installed with apt-get when root) when omitted. */
   redisServerPath?: string;
   startTimeoutMs?: number;
+  /** Keep the data in an append-only file (`appendfsync everysec`), so it survives `restart`. */
+  appendOnly?: boolean;
 }
 
 /** What finding or installing redis-server touches, so the decision can be tested without a machine to change. */
@@ -118,14 +122,18 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1_000): 
     socket.once('error', () => {
       done(false);
     });
+    // A peer that closes without answering (a server shutting down, something else on the port) is no Redis.
+    socket.once('close', () => {
+      done(false);
+    });
   });
 }
 
 const startAttempts = 3;
 
 /**
- * Starts a throw-away redis-server (no persistence, loopback only, free port, temp dir) and waits until it
- * answers PING. `stop()` kills it and removes its directory.
+ * Starts a private redis-server (loopback only, free port, temp dir; no persistence unless `appendOnly`) and waits
+ * until it answers PING. `restart` starts it again on the same port and dir; `stop()` kills it and removes its dir.
  */
 export async function startPrivateRedis(options: StartPrivateRedisOptions = {}): Promise<PrivateRedis> {
   const executable = options.redisServerPath ?? (await locateRedisServer());
@@ -142,77 +150,48 @@ export async function startPrivateRedis(options: StartPrivateRedisOptions = {}):
 
 async function startRedisOnce(executable: string, options: StartPrivateRedisOptions): Promise<PrivateRedis> {
   const workDir = await mkdtemp(join(options.dir ?? tmpdir(), 'vstack-redis-'));
+  const removeWorkDir = () => rm(workDir, { recursive: true, force: true });
   const port = await freePort();
-  // Detached: a Ctrl-C in the terminal reaches only the owner, which stops Redis after the services that use it.
-  const child = spawn(
-    executable,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      workDir,
-      '--daemonize',
-      'no',
-    ],
-    { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  const output = new OutputTail();
-  child.stdout.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
-  const ended = processEnded(child);
-  const killOnExit = () => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await terminate(child, ended, 5_000);
-      process.off('exit', killOnExit);
-      await rm(workDir, { recursive: true, force: true });
-    })());
-
-  const startUp = new AbortController();
-  void ended.then((exit) => {
-    startUp.abort(
-      new LocalInfraError(
-        LocalInfraErrorCode.RedisStartFailed,
-        `redis-server (${executable}) exited during start-up (${describeExit(exit)}). Its output:\n${output.toString()}`,
-      ),
-    );
-  });
+  // everysec: Redis's usual durable setting; a crash loses at most the last second of writes.
+  const persistence = options.appendOnly ? ['yes', '--appendfsync', 'everysec'] : ['no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', ...persistence];
+  args.push('--dir', workDir, '--daemonize', 'no');
   try {
-    await waitFor(() => pingRedis(port), {
-      timeoutMs: options.startTimeoutMs ?? 10_000,
-      intervalMs: 50,
-      description: `redis-server on 127.0.0.1:${port} to answer PING`,
-      signal: startUp.signal,
-    });
+    const server = await superviseServer(
+      {
+        name: `redis-server (${executable})`,
+        port,
+        errorCode: LocalInfraErrorCode.RedisStartFailed,
+        // Detached: a Ctrl-C in the terminal reaches only the owner, which stops Redis after the services that use it.
+        spawn: () =>
+          spawn(executable, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true }),
+        ready: () => pingRedis(port),
+        readiness: 'to answer PING',
+        // SIGTERM: Redis syncs its append-only file and exits.
+        cleanSignal: 'SIGTERM',
+        cleanStopMs: 5_000,
+        startTimeoutMs: options.startTimeoutMs ?? 10_000,
+      },
+      removeWorkDir,
+    );
+    return {
+      url: `redis://127.0.0.1:${port}`,
+      port,
+      get pid() {
+        return server.pid;
+      },
+      stop: server.stop,
+      restart: server.restart,
+    };
   } catch (error) {
-    await stop();
-    if (error instanceof LocalInfraError && error.code === LocalInfraErrorCode.Timeout) {
-      throw new LocalInfraError(
-        LocalInfraErrorCode.RedisStartFailed,
-        `${error.message}. Its output:\n${output.toString()}`,
-        { cause: error },
-      );
-    }
+    await removeWorkDir();
     throw error;
-  } finally {
-    startUp.abort();
   }
-  if (child.pid === undefined)
-    throw new LocalInfraError(LocalInfraErrorCode.RedisStartFailed, 'redis-server has no pid');
-  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid, stop };
+}
+
+/** `startPrivateRedis({ appendOnly: true })`, with a longer start timeout for a machine under a fault run's load. */
+export function startRestartableRedis(
+  options: Omit<StartPrivateRedisOptions, 'appendOnly'> = {},
+): Promise<PrivateRedis> {
+  return startPrivateRedis({ startTimeoutMs: 30_000, ...options, appendOnly: true });
 }
