@@ -24,6 +24,8 @@ export interface DevnetOptions {
 
 export interface RunningDevnet {
   port: number;
+  /** The process id (SIGSTOP freezes the chain: no blocks, no answers). */
+  pid: number;
   url: string;
   /** Stops the process (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
@@ -49,6 +51,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<RunningD
     });
     return {
       port: app.port,
+      pid: app.pid,
       url: `ws://127.0.0.1:${app.port}`,
       stop: async () => {
         await app.stop();

@@ -18,6 +18,8 @@ export function buildApp(name: string): void {
 /** A built app running as a child process of the test. */
 export interface RunningApp {
   port: number;
+  /** The process id, for its CPU time and memory in /proc and for signals such as SIGSTOP. */
+  pid: number;
   /** Stops the process (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
   /** Sends `signal` at once (SIGKILL by default: a crash, no shutdown hooks) and waits for the process to exit. */
@@ -90,5 +92,8 @@ export async function startApp(name: string, options: StartAppOptions = {}): Pro
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await ended;
   };
-  return { port, stop, kill, output: () => output.toString() };
+  const pid = child.pid;
+  // Ready means it ran, so it has a pid; a 0 here would signal the whole process group.
+  if (pid === undefined) throw new Error(`${name} has no process id`);
+  return { port, pid, stop, kill, output: () => output.toString() };
 }

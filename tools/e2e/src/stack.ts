@@ -74,6 +74,15 @@ export interface PipelineOptions {
   log?: (message: string) => void;
 }
 
+/** The services of the pipeline that `restartService` can kill and start again. */
+export type ServiceName = 'sidecar' | 'scoring' | 'managing' | 'validator' | 'synthesizing' | 'gateway';
+
+/** A process of the pipeline, for its CPU time and memory. */
+export interface PipelineProcess {
+  name: string;
+  pid: number;
+}
+
 /** One miner as it runs. */
 export interface RunningMiner {
   demo: RunningApp;
@@ -91,8 +100,18 @@ export interface Pipeline {
   synthesizing: RunningApp;
   /** Present when the options asked for it. */
   gateway: { app: RunningApp; url: string; schema: string } | undefined;
+  /** The PostgreSQL schema of each service that keeps records (sidecar, scoring, synthesizing, gateway). */
+  schemas: ReadonlyMap<string, string>;
   /** Stops a miner's demo server and starts it again on the same port with other DEMO_MINER_* variables. */
   restartDemoMiner(uid: number, env: Record<string, string>): Promise<void>;
+  /**
+   * Sends `signal` to a service (SIGKILL by default: a crash, no shutdown hooks), waits for it to exit and starts
+   * it again with the same variables on the same port, waiting until it is ready. Resolves with the moment it was
+   * ready again (epoch ms).
+   */
+  restartService(name: ServiceName, signal?: NodeJS.Signals): Promise<number>;
+  /** Every process the pipeline runs, with its current pid (a restart changes it). */
+  processes(): PipelineProcess[];
   /** Every process's recent output, to explain a failure. */
   output(): string;
   /** Stops every process, then removes the schemas and Redis keys; safe to call after a failed start. */
@@ -113,7 +132,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const log = options.log ?? (() => undefined);
   const schemas: TestSchema[] = [];
   const miners = new Map<number, RunningMiner>();
-  const services: { name: string; app: RunningApp }[] = [];
+  const services: { name: string; app: RunningApp; options: StartAppOptions }[] = [];
   let devnet: RunningDevnet | undefined;
   const demoPorts = new Map<number, number>();
   const demoEnvs = new Map<number, Record<string, string>>();
@@ -144,15 +163,18 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     ]
       .map(({ name, app }) => `--- ${name} ---\n${app.output()}`)
       .join('\n');
+  const schemaOf = new Map<string, string>();
   const postgres = async (label: string) => {
     const schema = await createTestSchema(databaseUrl, label);
     schemas.push(schema);
+    schemaOf.set(label.replace(/^pipeline_/, ''), schema.schema);
     return { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema.schema, DATABASE_MIGRATE_ON_START: 'true' };
   };
   const redis = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix };
   const startService = async (name: string, startOptions: StartAppOptions): Promise<RunningApp> => {
-    const app = await startApp(name, { timeoutMs: START_TIMEOUT_MS, ...startOptions });
-    services.push({ name, app });
+    const options = { timeoutMs: START_TIMEOUT_MS, ...startOptions };
+    const app = await startApp(name, options);
+    services.push({ name, app, options: { ...options, port: app.port } });
     return app;
   };
   const startDemo = (uid: number, port?: number) =>
@@ -298,7 +320,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       gateway = { app, url: `http://127.0.0.1:${app.port}`, schema: database.DATABASE_SCHEMA };
     }
     log('services ready');
-    return {
+    const pipeline: Pipeline = {
       devnet,
       miners,
       sidecar,
@@ -307,6 +329,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       validator,
       synthesizing,
       gateway,
+      schemas: schemaOf,
       restartDemoMiner: async (uid, minerEnv) => {
         const miner = miners.get(uid);
         const port = demoPorts.get(uid);
@@ -315,9 +338,27 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         demoEnvs.set(uid, minerEnv);
         miner.demo = await startDemo(uid, port);
       },
+      restartService: async (name, signal = 'SIGKILL') => {
+        const service = services.find((entry) => entry.name === name);
+        if (!service) throw new Error(`the pipeline runs no ${name}`);
+        await service.app.kill(signal);
+        service.app = await startApp(name, service.options);
+        if (name === 'gateway' && pipeline.gateway) pipeline.gateway.app = service.app;
+        else if (name !== 'gateway') pipeline[name] = service.app;
+        return Date.now();
+      },
+      processes: () => [
+        { name: 'devnet', pid: pipeline.devnet.pid },
+        ...services.map(({ name, app }) => ({ name, pid: app.pid })),
+        ...[...miners].flatMap(([uid, { demo, proxy }]) => [
+          { name: `miner-proxy ${uid}`, pid: proxy.pid },
+          { name: `demo-miner ${uid}`, pid: demo.pid },
+        ]),
+      ],
       output,
       stop,
     };
+    return pipeline;
   } catch (error) {
     log(`the pipeline did not start:\n${output()}`);
     await stop();
