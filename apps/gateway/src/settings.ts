@@ -11,6 +11,8 @@ export interface GatewaySettings {
   maxWaitMs: number;
   taskDeadlineMs: number;
   retentionMs: number;
+  maintenanceIntervalMs: number;
+  staleSubmissionMs: number;
   resultsConcurrency: number;
   adminToken: string | undefined;
   webhookSecret: string | undefined;
@@ -34,6 +36,8 @@ export function gatewaySettings(config: GatewayConfig): GatewaySettings {
     maxWaitMs: config.GATEWAY_MAX_WAIT_SECONDS * 1000,
     taskDeadlineMs: config.GATEWAY_TASK_DEADLINE_SECONDS * 1000,
     retentionMs: config.GATEWAY_TASK_RETENTION_HOURS * 3_600_000,
+    maintenanceIntervalMs: config.GATEWAY_MAINTENANCE_INTERVAL_SECONDS * 1000,
+    staleSubmissionMs: config.GATEWAY_STALE_SUBMISSION_SECONDS * 1000,
     resultsConcurrency: config.GATEWAY_RESULTS_CONCURRENCY,
     adminToken: config.GATEWAY_ADMIN_TOKEN,
     webhookSecret: config.GATEWAY_WEBHOOK_SECRET,

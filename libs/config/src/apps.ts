@@ -314,6 +314,14 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_TASK_DEADLINE_SECONDS: describeVariable(integer(10, 86_400).prefault('300'), {
     description: 'A task not finished this long after it was accepted fails and its credits are released.',
   }),
+  GATEWAY_MAINTENANCE_INTERVAL_SECONDS: describeVariable(integer(1, 3_600).prefault('30'), {
+    description:
+      'How often each replica sweeps the task records: overdue tasks, interrupted submissions, retention.',
+  }),
+  GATEWAY_STALE_SUBMISSION_SECONDS: describeVariable(integer(5, 3_600).prefault('60'), {
+    description:
+      'A submission still between its record and the queue after this long was interrupted (a crash, an outage): the sweep queues it if its job exists, else undoes it and releases its hold.',
+  }),
   GATEWAY_TASK_RETENTION_HOURS: describeVariable(integer(1, 87_600).prefault('168'), {
     description: 'Finished tasks are deleted this many hours after they finished (the credit ledger stays).',
   }),

@@ -8,17 +8,13 @@ import { TaskFailureCode, TaskLifecycle } from './task-lifecycle.service';
 import type { TaskQueue } from './task-queue';
 import type { TaskStore } from './task-store';
 
-/** How often the sweeps run. */
-export const MAINTENANCE_INTERVAL_MS = 30_000;
-/** A PENDING task older than this lost its way between the record and the queue. */
-export const STALE_PENDING_MS = 60_000;
 const BATCH = 500;
 
 /** What one sweep did. */
 export interface SweepReport {
   /** Tasks past their deadline, failed and released. */
   expired: number;
-  /** Stale PENDING tasks whose job is in the queue, marked QUEUED. */
+  /** PENDING tasks older than GATEWAY_STALE_SUBMISSION_SECONDS whose job is in the queue, marked QUEUED. */
   queued: number;
   /** Stale PENDING tasks whose job never reached the queue (their client got a 503), undone. */
   discarded: number;
@@ -55,7 +51,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
         .finally(() => {
           this.running = undefined;
         });
-    }, MAINTENANCE_INTERVAL_MS);
+    }, this.settings.maintenanceIntervalMs);
     this.timer.unref();
   }
 
@@ -68,7 +64,9 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     const now = this.clock.now();
     const report: SweepReport = { expired: 0, queued: 0, discarded: 0, pruned: 0 };
 
-    const stale = await this.store.unfinishedBefore(new Date(now - STALE_PENDING_MS), BATCH, ['PENDING']);
+    const stale = await this.store.unfinishedBefore(new Date(now - this.settings.staleSubmissionMs), BATCH, [
+      'PENDING',
+    ]);
     for (const task of stale) {
       if (await this.queue.isQueued(task.id)) {
         await this.store.markQueued([task.id], new Date(now));
