@@ -1,5 +1,16 @@
-import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { DemoMinerService, TASK_TYPE_HEADER } from './demo-miner.service';
+import { GarbageAnswer } from './garbage-answers';
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** A garbage answer goes out as its bytes under a JSON content type, as a broken miner would send it. */
+function replyWith(reply: FastifyReply, answer: unknown): unknown {
+  if (!(answer instanceof GarbageAnswer)) return answer;
+  void reply.header('content-type', JSON_CONTENT_TYPE);
+  return answer.bytes;
+}
 
 /**
  * `POST /tasks/{taskType}` for each built-in task type, and `POST /inference` (the miner proxy's default
@@ -11,13 +22,21 @@ export class DemoMinerController {
 
   @Post('tasks/:taskType')
   @HttpCode(200)
-  task(@Param('taskType') name: string, @Body() body: unknown): Promise<unknown> {
-    return this.miner.answer(this.miner.taskType(name), body);
+  async task(
+    @Param('taskType') name: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    return replyWith(reply, await this.miner.answer(this.miner.taskType(name), body));
   }
 
   @Post('inference')
   @HttpCode(200)
-  inference(@Headers(TASK_TYPE_HEADER) header: string | undefined, @Body() body: unknown): Promise<unknown> {
-    return this.miner.answer(this.miner.inferenceTaskType(header, body), body);
+  async inference(
+    @Headers(TASK_TYPE_HEADER) header: string | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    return replyWith(reply, await this.miner.answer(this.miner.inferenceTaskType(header, body), body));
   }
 }

@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { demoMinerConfigSchema, parseConfig } from '@vstack/config';
+import { ConfigError, demoMinerConfigSchema, parseConfig } from '@vstack/config';
 import { createLogger } from '@vstack/observability';
 import {
+  type BuiltInTaskType,
   computeReference,
   DeterministicReferenceModel,
   mulberry32,
@@ -54,13 +55,46 @@ async function post(
   return { status: response.status, body: await response.json() };
 }
 
+/** The status, content type and bytes of an answer, read without assuming it is JSON. */
+async function postRaw(
+  url: string,
+  body: unknown,
+): Promise<{ status: number; contentType: string | null; bytes: Buffer }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    bytes: Buffer.from(await response.arrayBuffer()),
+  };
+}
+
 const context = { referenceModel: new DeterministicReferenceModel() };
+
+/** Why a validator cannot take an answer's bytes, or 'answer' when it can. */
+async function refusalOf(
+  taskType: BuiltInTaskType,
+  request: unknown,
+  bytes: Buffer,
+): Promise<'not JSON' | 'truncated' | 'wrong shape' | 'answer'> {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    const reference = Buffer.from(JSON.stringify(await computeReference(taskType, request, context)));
+    return reference.subarray(0, bytes.length).equals(bytes) ? 'truncated' : 'not JSON';
+  }
+  return taskType.responseSchema.safeParse(json).success ? 'answer' : 'wrong shape';
+}
 
 describe('the demo miner over HTTP', () => {
   let miner: RunningMiner;
 
   beforeAll(async () => {
-    miner = await start({ DEMO_MINER_SEED: '1' });
+    miner = await start({ DEMO_MINER_SEED: '1', DEMO_MINER_GARBAGE_RATE: '0' });
   });
   afterAll(async () => {
     await miner.handle.close();
@@ -131,17 +165,20 @@ describe('the demo miner over HTTP', () => {
 describe('a demo miner configured to misbehave', () => {
   let failing: RunningMiner;
   let wrong: RunningMiner;
+  let garbage: RunningMiner;
 
   beforeAll(async () => {
-    failing = await start({ DEMO_MINER_FAILURE_RATE: '1' });
+    failing = await start({ DEMO_MINER_FAILURE_RATE: '1', DEMO_MINER_GARBAGE_RATE: '1' });
     wrong = await start({ DEMO_MINER_ERROR_RATE: '1', DEMO_MINER_SEED: '2' });
+    garbage = await start({ DEMO_MINER_GARBAGE_RATE: '1', DEMO_MINER_ERROR_RATE: '1', DEMO_MINER_SEED: '3' });
   });
   afterAll(async () => {
     await failing.handle.close();
     await wrong.handle.close();
+    await garbage.handle.close();
   });
 
-  it('answers with a JSON 500 at failure rate 1', async () => {
+  it('answers with a JSON 500 at failure rate 1, before any garbage', async () => {
     const answer = await post(`${failing.url}/tasks/arithmetic`, { operation: 'add', a: '1', b: '2' });
     expect(answer).toEqual({
       status: 500,
@@ -158,5 +195,41 @@ describe('a demo miner configured to misbehave', () => {
     const answer = await post(`${wrong.url}/tasks/arithmetic`, { operation: 'add', a: '1', b: '2' });
     expect(answer.status).toBe(200);
     expect(['2', '4']).toContain((answer.body as { result: string }).result);
+  });
+
+  it('answers 200 with JSON content type but no valid answer, of every kind, at garbage rate 1', async () => {
+    const challenges = mulberry32(4);
+    const refusals = new Set<string>();
+    for (const taskType of taskTypes.all()) {
+      for (let i = 0; i < 12; i += 1) {
+        const request = taskType.generate(challenges);
+        const answer = await postRaw(`${garbage.url}/tasks/${taskType.name}`, request);
+        expect(answer.status).toBe(200);
+        expect(answer.contentType).toMatch(/^application\/json/);
+        refusals.add(await refusalOf(taskType, request, answer.bytes));
+      }
+    }
+    expect([...refusals].sort()).toEqual(['not JSON', 'truncated', 'wrong shape']);
+    const request = { operation: 'add', a: '1', b: '2' };
+    for (let i = 0; i < 6; i += 1) {
+      const inference = await postRaw(`${garbage.url}/inference`, {
+        task_type: TaskTypeName.Arithmetic,
+        ...request,
+      });
+      expect(inference.status).toBe(200);
+      expect(await refusalOf(taskTypes.get(TaskTypeName.Arithmetic), request, inference.bytes)).not.toBe(
+        'answer',
+      );
+    }
+  });
+
+  it('refuses to start with a garbage rate that is not a number from 0 to 1', async () => {
+    for (const rate of ['1.5', '-0.1', 'x', '50%']) {
+      const error = await start({ DEMO_MINER_GARBAGE_RATE: rate }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toContain(
+        'DEMO_MINER_GARBAGE_RATE: must be a number from 0 to 1',
+      );
+    }
   });
 });

@@ -13,10 +13,17 @@ import { RequestError } from '@vstack/runtime';
 import { describe, expect, it } from 'vitest';
 import { type DemoMinerBehaviour, DemoMinerService } from './demo-miner.service';
 import { DemoMinerError, DemoMinerErrorCode } from './errors';
+import { GarbageAnswer, GarbageKind, garbageKinds } from './garbage-answers';
 import type { Sleeper } from './ports';
 
 const context: ReferenceContext = { referenceModel: new DeterministicReferenceModel() };
-const honest: DemoMinerBehaviour = { errorRate: 0, failureRate: 0, latencyMs: 0, latencyJitterMs: 0 };
+const honest: DemoMinerBehaviour = {
+  errorRate: 0,
+  failureRate: 0,
+  garbageRate: 0,
+  latencyMs: 0,
+  latencyJitterMs: 0,
+};
 
 class RecordingSleeper implements Sleeper {
   readonly slept: number[] = [];
@@ -35,6 +42,33 @@ function miner(behaviour: Partial<DemoMinerBehaviour>, random: RandomSource = mu
   const sleeper = new RecordingSleeper();
   const service = new DemoMinerService({ ...honest, ...behaviour }, random, sleeper, context);
   return { service, sleeper };
+}
+
+/** Counts the draws taken from a source. */
+function counting(random: RandomSource): { random: RandomSource; draws: () => number } {
+  let draws = 0;
+  return {
+    random: () => {
+      draws += 1;
+      return random();
+    },
+    draws: () => draws,
+  };
+}
+
+/**
+ * Why the validator could not take a garbage answer's body: it is not JSON, or not of the response schema.
+ * Throws when the body is a valid answer.
+ */
+function refusalOf(taskType: BuiltInTaskType, garbage: GarbageAnswer): 'not_json' | 'not_schema' {
+  let json: unknown;
+  try {
+    json = JSON.parse(garbage.bytes.toString('utf8'));
+  } catch {
+    return 'not_json';
+  }
+  if (taskType.responseSchema.safeParse(json).success) throw new Error('a garbage answer is a valid answer');
+  return 'not_schema';
 }
 
 /** Accuracy of an answer per the protocol, against the validator's own reference; NaN when out of schema. */
@@ -124,6 +158,98 @@ describe('DemoMinerService', () => {
     const fast = miner({});
     await fast.service.answer(taskType, request);
     expect(fast.sleeper.slept).toEqual([]);
+  });
+
+  it('answers every task type with garbage of every kind at garbage rate 1, none of it a valid answer', async () => {
+    for (const taskType of taskTypes.all()) {
+      const { service } = miner({ garbageRate: 1 }, mulberry32(21));
+      const challenges = mulberry32(22);
+      const kinds = new Set<GarbageKind>();
+      for (let i = 0; i < 30; i += 1) {
+        const request = taskType.generate(challenges);
+        const answer = await service.answer(taskType, request);
+        expect(answer).toBeInstanceOf(GarbageAnswer);
+        const garbage = answer as GarbageAnswer;
+        kinds.add(garbage.kind);
+        const reference = Buffer.from(JSON.stringify(await computeReference(taskType, request, context)));
+        switch (garbage.kind) {
+          case GarbageKind.NotJson:
+            expect(refusalOf(taskType, garbage)).toBe('not_json');
+            break;
+          case GarbageKind.WrongShape:
+            expect(refusalOf(taskType, garbage)).toBe('not_schema');
+            break;
+          case GarbageKind.Truncated:
+            expect(refusalOf(taskType, garbage)).toBe('not_json');
+            expect(garbage.bytes.length).toBeGreaterThan(0);
+            expect(garbage.bytes.length).toBeLessThan(reference.length);
+            expect(reference.subarray(0, garbage.bytes.length)).toEqual(garbage.bytes);
+            break;
+        }
+      }
+      expect([...kinds].sort()).toEqual([...garbageKinds].sort());
+    }
+  });
+
+  it('sends both wrong shapes: an array and an object of unknown fields', async () => {
+    const taskType = taskTypes.get(TaskTypeName.Arithmetic);
+    const request = { operation: 'add', a: '2', b: '2' };
+    // Draws: failure, error, jitter, garbage, the kind (1/3 is the wrong shape), then the shape.
+    const array = miner({ garbageRate: 1 }, scripted(0.9, 0.9, 0, 0, 0.5, 0.2));
+    const object = miner({ garbageRate: 1 }, scripted(0.9, 0.9, 0, 0, 0.5, 0.7));
+    const parse = async (service: DemoMinerService) =>
+      JSON.parse(
+        ((await service.answer(taskType, request)) as GarbageAnswer).bytes.toString('utf8'),
+      ) as unknown;
+    expect(await parse(array.service)).toEqual([{ result: '4' }]);
+    expect(await parse(object.service)).toEqual({ unexpected: true });
+  });
+
+  it('garbles on the garbage roll, after a failure and before a wrong answer', async () => {
+    const taskType = taskTypes.get(TaskTypeName.Arithmetic);
+    const request = { operation: 'add', a: '2', b: '2' };
+    // Draws: failure, error, jitter, then garbage.
+    const garbled = miner({ garbageRate: 0.3 }, scripted(0.9, 0.9, 0, 0.29));
+    await expect(garbled.service.answer(taskType, request)).resolves.toBeInstanceOf(GarbageAnswer);
+    const answering = miner({ garbageRate: 0.3 }, scripted(0.9, 0.9, 0, 0.3));
+    await expect(answering.service.answer(taskType, request)).resolves.toEqual({ result: '4' });
+    const failing = miner({ failureRate: 1, garbageRate: 1, errorRate: 1 });
+    await expect(failing.service.answer(taskType, request)).rejects.toMatchObject({
+      code: DemoMinerErrorCode.InjectedFailure,
+    });
+    const notWrong = miner({ garbageRate: 1, errorRate: 1 });
+    await expect(notWrong.service.answer(taskType, request)).resolves.toBeInstanceOf(GarbageAnswer);
+  });
+
+  it('garbles the same way for the same seed', async () => {
+    const taskType = taskTypes.get(TaskTypeName.Summarization);
+    const run = async () => {
+      const { service } = miner({ garbageRate: 0.5, errorRate: 0.2 }, mulberry32(31));
+      const challenges = mulberry32(32);
+      const answers: unknown[] = [];
+      for (let i = 0; i < 40; i += 1)
+        answers.push(await service.answer(taskType, taskType.generate(challenges)));
+      return answers;
+    };
+    const first = await run();
+    const garbled = first.filter((answer) => answer instanceof GarbageAnswer).length;
+    expect(garbled).toBeGreaterThan(8);
+    expect(garbled).toBeLessThan(32);
+    expect(await run()).toEqual(first);
+  });
+
+  it('at garbage rate 0 answers as before: three draws per request, never garbage', async () => {
+    for (const taskType of taskTypes.all()) {
+      const source = counting(mulberry32(41));
+      const { service } = miner({ garbageRate: 0 }, source.random);
+      const challenges = mulberry32(42);
+      for (let i = 0; i < 10; i += 1) {
+        const request = taskType.generate(challenges);
+        const answer = await service.answer(taskType, request);
+        expect(answer).toEqual(await computeReference(taskType, request, context));
+      }
+      expect(source.draws()).toBe(30);
+    }
   });
 
   it('refuses a body that does not match the task type with a 400 naming the field', async () => {

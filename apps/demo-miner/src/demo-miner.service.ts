@@ -11,6 +11,7 @@ import {
 } from '@vstack/protocol';
 import { ZodValidationPipe } from '@vstack/runtime';
 import { DemoMinerError, DemoMinerErrorCode } from './errors';
+import { type GarbageAnswer, garbageAnswer } from './garbage-answers';
 import {
   DEMO_MINER_BEHAVIOUR,
   DEMO_MINER_RANDOM,
@@ -26,6 +27,8 @@ export interface DemoMinerBehaviour {
   errorRate: number;
   /** Share of requests answered with a 500, in [0, 1]. */
   failureRate: number;
+  /** Share of requests answered 200 with a body that is not an answer, in [0, 1]. */
+  garbageRate: number;
   /** Latency added to every answer, in ms. */
   latencyMs: number;
   /** Extra latency, uniform in [0, latencyJitterMs], in ms. */
@@ -37,6 +40,7 @@ export function behaviourFrom(config: DemoMinerConfig): DemoMinerBehaviour {
   return {
     errorRate: config.DEMO_MINER_ERROR_RATE,
     failureRate: config.DEMO_MINER_FAILURE_RATE,
+    garbageRate: config.DEMO_MINER_GARBAGE_RATE,
     latencyMs: config.DEMO_MINER_LATENCY_MS,
     latencyJitterMs: config.DEMO_MINER_LATENCY_JITTER_MS,
   };
@@ -47,7 +51,11 @@ export const TASK_TYPE_HEADER = 'x-task-type';
 /** The body field `POST /inference` reads the task type from. */
 export const TASK_TYPE_FIELD = 'task_type';
 
-/** Answers task requests with the protocol's reference answers, spoiled, failed and delayed as configured. */
+/**
+ * Answers task requests with the protocol's reference answers, failed, garbled, spoiled and delayed as configured.
+ * One request gets at most one misbehaviour, the first of: a 500 (failure rate), a 200 that is not an answer
+ * (garbage rate), a well-formed wrong answer (error rate).
+ */
 @Injectable()
 export class DemoMinerService {
   constructor(
@@ -94,7 +102,10 @@ export class DemoMinerService {
     return this.taskType(name);
   }
 
-  /** Validates a request of the named task type (400) and answers it (or fails on purpose, 500). */
+  /**
+   * Validates a request of the named task type (400) and answers it: the answer, a wrong one, a `GarbageAnswer`
+   * whose bytes go out as they are, or a failure on purpose (500).
+   */
   answer(taskType: BuiltInTaskType, body: unknown): Promise<unknown> {
     switch (taskType.name) {
       case TaskTypeName.Arithmetic:
@@ -106,16 +117,18 @@ export class DemoMinerService {
     }
   }
 
-  private async answerWith<Req, Res>(
+  private async answerWith<Req, Res extends object>(
     taskType: TaskType<Req, Res>,
     body: unknown,
     wrong: WrongAnswer<Req, Res>,
-  ): Promise<Res> {
+  ): Promise<Res | GarbageAnswer> {
     const request = new ZodValidationPipe(taskType.requestSchema).transform(body);
-    // The same three draws for every request, so a seeded run repeats whatever the outcome.
+    // The same draws for every request, so a seeded run repeats whatever the outcome. The garbage roll comes
+    // last and only when garbage is asked for: a seeded run without garbage keeps its three draws per request.
     const fails = this.random() < this.behaviour.failureRate;
     const spoiled = this.random() < this.behaviour.errorRate;
     const jitter = randomInt(this.random, 0, this.behaviour.latencyJitterMs);
+    const garbled = this.behaviour.garbageRate > 0 && this.random() < this.behaviour.garbageRate;
     const latency = this.behaviour.latencyMs + jitter;
     if (latency > 0) await this.sleeper.sleep(latency);
     if (fails) {
@@ -125,6 +138,7 @@ export class DemoMinerService {
       );
     }
     const reference = await taskType.reference(request, this.context);
+    if (garbled) return garbageAnswer(reference, this.random);
     return spoiled ? wrong(request, reference, this.random, this.context) : reference;
   }
 }

@@ -6,7 +6,7 @@ export interface Sleeper {
   sleep(ms: number): Promise<void>;
 }
 
-/** Injection token of the demo miner's `RandomSource` (error and failure rolls, jitter). */
+/** Injection token of the demo miner's `RandomSource` (failure, garbage and error rolls, jitter). */
 export const DEMO_MINER_RANDOM = Symbol('demo-miner:random');
 /** Injection token of the demo miner's `Sleeper`. */
 export const DEMO_MINER_SLEEPER = Symbol('demo-miner:sleeper');

@@ -527,6 +527,10 @@ export const demoMinerConfigSchema = z.object({
   DEMO_MINER_FAILURE_RATE: describeVariable(decimal(0, 1).prefault('0'), {
     description: 'Share of requests the demo miner answers with a 500 on purpose (0 to 1).',
   }),
+  DEMO_MINER_GARBAGE_RATE: describeVariable(decimal(0, 1).prefault('0'), {
+    description:
+      'Share of requests the demo miner answers 200 with a body that is not an answer (not JSON, JSON of the wrong shape, or cut off) on purpose (0 to 1). A 500 of DEMO_MINER_FAILURE_RATE goes first; garbage goes before a wrong answer of DEMO_MINER_ERROR_RATE.',
+  }),
   DEMO_MINER_LATENCY_MS: describeVariable(integer(0, 600_000).prefault('0'), {
     description: 'Latency the demo miner adds to every answer, in ms.',
   }),
@@ -534,7 +538,8 @@ export const demoMinerConfigSchema = z.object({
     description: 'Random extra latency on top of DEMO_MINER_LATENCY_MS, uniform from 0 to this, in ms.',
   }),
   DEMO_MINER_SEED: describeVariable(integer(0, 4_294_967_295).optional(), {
-    description: "Seed of the demo miner's randomness (errors, failures, jitter); unseeded when unset.",
+    description:
+      "Seed of the demo miner's randomness (errors, failures, garbage, jitter); unseeded when unset.",
     example: '42',
   }),
 });
