@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** An API key as the gateway keeps it: never the secret itself, only its SHA-256. */
 export interface ApiKeyRecord {
@@ -48,7 +48,12 @@ export function looksLikeApiKeySecret(value: string): boolean {
 
 /** The SHA-256 of a secret: enough for 256-bit random secrets, and cheap enough to check on every request. */
 export function hashApiKeySecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+  return hash('sha256', secret, 'buffer');
+}
+
+/** The same SHA-256 as base64 text: how a replica remembers the keys it has looked up. */
+export function apiKeySecretDigest(secret: string): string {
+  return hash('sha256', secret, 'base64');
 }
 
 /** The bearer token of an Authorization header, or undefined. */

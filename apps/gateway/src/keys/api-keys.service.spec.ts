@@ -55,6 +55,8 @@ const settings: GatewaySettings = {
   maxWaitMs: 60_000,
   taskDeadlineMs: 300_000,
   retentionMs: 3_600_000,
+  maintenanceIntervalMs: 30_000,
+  staleSubmissionMs: 60_000,
   resultsConcurrency: 1,
   adminToken: undefined,
   webhookSecret: 'a-master-secret-of-at-least-32-characters',

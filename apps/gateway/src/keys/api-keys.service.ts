@@ -6,6 +6,7 @@ import { CLOCK, type Clock, GATEWAY_SETTINGS, KEY_STORE, RATE_LIMITER } from '..
 import type { GatewaySettings } from '../settings';
 import { webhookSecretFor } from '../webhooks/signature';
 import {
+  apiKeySecretDigest,
   type ApiKeyRecord,
   bearerToken,
   hashApiKeySecret,
@@ -160,14 +161,14 @@ export class ApiKeysService {
   }
 
   private async lookUp(secret: string): Promise<ApiKeyRecord | undefined> {
-    const hash = hashApiKeySecret(secret);
-    const cacheKey = hash.toString('base64');
+    // One hash per request: the cache is keyed by the digest's text, and the bytes are made only for a look-up.
+    const cacheKey = apiKeySecretDigest(secret);
     const now = this.clock.now();
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expiresAt > now) return cached.key;
     let key: ApiKeyRecord | undefined;
     try {
-      key = await this.store.findKeyBySecretHash(hash);
+      key = await this.store.findKeyBySecretHash(Buffer.from(cacheKey, 'base64'));
     } catch (error) {
       throw isOutage(error) ? unavailable('PostgreSQL', error) : error;
     }
