@@ -273,6 +273,24 @@ describe('MinerClient against a real HTTP server', () => {
       expect(result).toMatchObject({ outcome: 'ok', streamed: false, response: completion });
     });
 
+    it('refuses a stream that ends without [DONE], after relaying what came', async () => {
+      handler = (_request, _body, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.end(`data: ${JSON.stringify(pieces[0])}\n\n`);
+      };
+      const chunks: string[] = [];
+      const result = await client.call(
+        call({
+          taskType: textGenerationTaskType,
+          request,
+          stream: true,
+          onChunk: (data) => chunks.push(data),
+        }),
+      );
+      expect(result).toMatchObject({ outcome: 'invalid', error: 'the stream ended before [DONE]' });
+      expect(chunks).toEqual([JSON.stringify(pieces[0])]);
+    });
+
     it('refuses a stream with a chunk that is not JSON', async () => {
       handler = (_request, _body, response) => {
         response.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -241,6 +241,9 @@ export class MinerClient implements MinerCaller {
     parser.push(decoder.decode());
     parser.end();
     if (state.problem !== undefined) throw new CallFailure('invalid', state.problem);
+    // A stream that ends without [DONE] was cut off (a miner or a proxy that died mid-answer but closed cleanly):
+    // what came is part of an answer, not one to score.
+    if (!state.finished) throw new CallFailure('invalid', `the stream ended before ${STREAM_DONE}`);
     return this.validate(call, assembler.completion());
   }
 
