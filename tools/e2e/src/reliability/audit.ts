@@ -1,3 +1,6 @@
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import type { Vec } from '@polkadot/types';
+import type { EventRecord } from '@polkadot/types/interfaces';
 import pg from 'pg';
 
 // What the records say after a run: whether every accepted task reached a final state, whether every credit is
@@ -128,4 +131,76 @@ export async function auditWeights(client: pg.Client, schema: string): Promise<W
     byState,
     landedAt,
   };
+}
+
+/** The weights the chain itself recorded, to check the sidecar's records against. */
+export interface ChainWeightsAudit {
+  /** The subnet's weights events (WeightsSet, WeightsCommitted, WeightsRevealed, CRV3WeightsCommitted). */
+  succeeded: number;
+  /** Epochs with more than one weights event of one kind: must be zero. */
+  epochsSetTwice: number;
+  /** Extrinsics of any kind that failed on chain (ExtrinsicFailed), a weights call refused as too early included. */
+  failedExtrinsics: number;
+  /** Blocks read. */
+  blocks: number;
+}
+
+/** Each weights event, with the position of its netuid among the event's fields. */
+const WEIGHTS_EVENTS = new Map([
+  ['WeightsSet', 0],
+  ['WeightsCommitted', 1],
+  ['WeightsRevealed', 1],
+  ['CRV3WeightsCommitted', 1],
+  ['TimelockedWeightsCommitted', 1],
+]);
+
+/**
+ * Reads the events of every block of the devnet (an archive node) for the subnet's weights. Events, not
+ * extrinsics: they decode with the metadata alone, where an extrinsic needs subtensor's signed extensions.
+ */
+export async function auditChainWeights(
+  url: string,
+  netuid: number,
+  tempo: number,
+): Promise<ChainWeightsAudit> {
+  const api = await ApiPromise.create({
+    provider: new WsProvider(url),
+    noInitWarn: true,
+    throwOnConnect: true,
+  });
+  try {
+    const head = (await api.rpc.chain.getHeader()).number.toNumber();
+    const perEpoch = new Map<string, number>();
+    let succeeded = 0;
+    let failedExtrinsics = 0;
+    const readBlock = async (number: number) => {
+      const at = await api.at(await api.rpc.chain.getBlockHash(number));
+      const readEvents = at.query['system']?.['events'];
+      if (!readEvents) throw new Error('the chain has no System.Events');
+      const events = (await readEvents()) as unknown as Vec<EventRecord>;
+      for (const { event } of events) {
+        if (event.section === 'system' && event.method === 'ExtrinsicFailed') failedExtrinsics += 1;
+        const netuidAt = WEIGHTS_EVENTS.get(event.method);
+        if (event.section !== 'subtensorModule' || netuidAt === undefined) continue;
+        if (Number(event.data[netuidAt]?.toString()) !== netuid) continue;
+        succeeded += 1;
+        // subtensor's get_epoch_index.
+        const key = `${event.method}:${Math.floor((number + netuid + 1) / (tempo + 1))}`;
+        perEpoch.set(key, (perEpoch.get(key) ?? 0) + 1);
+      }
+    };
+    // Twenty blocks at a time: the devnet answers on loopback, and a run has a few thousand blocks.
+    for (let from = 1; from <= head; from += 20) {
+      const numbers = Array.from({ length: Math.min(20, head - from + 1) }, (_, offset) => from + offset);
+      await Promise.all(numbers.map(readBlock));
+    }
+    return {
+      succeeded,
+      epochsSetTwice: [...perEpoch.values()].filter((times) => times > 1).length,
+      failedExtrinsics,
+      blocks: head,
+    };
+  } finally {
+    await api.disconnect();
+  }
 }

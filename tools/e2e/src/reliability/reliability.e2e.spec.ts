@@ -15,6 +15,8 @@ import { type RunReport, runReliability } from './run';
 // tmp/reliability/.
 
 const reliable = (index: number) => ({ DEMO_MINER_SEED: String(5_000 + index) });
+/** The validator's /metrics is read for its miner calls by outcome in each stretch. */
+const METRICS_TOKEN = 'reliability-metrics-token';
 const longRuns = process.env['VSTACK_RELIABILITY'] === '1';
 const numberFrom = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
@@ -31,6 +33,10 @@ function expectNothingLost(report: RunReport): void {
   expect(report.gateway.wrongDebits, 'tasks charged other than once when completed').toBe(0);
   expect(report.gateway.unbalancedKeys, 'keys whose balance is not their ledger').toBe(0);
   expect(report.weights.epochsSetTwice, 'epochs whose weights landed twice').toBe(0);
+  expect(report.chainWeights.epochsSetTwice, 'epochs with two weights extrinsics on chain').toBe(0);
+  // The chain is read after the sidecar's records, so it may hold one more that landed in between.
+  expect(report.chainWeights.succeeded).toBeGreaterThanOrEqual(report.weights.epochsWithWeights);
+  expect(report.chainWeights.succeeded).toBeLessThanOrEqual(report.weights.epochsWithWeights + 1);
 }
 
 async function saveReport(name: string, report: RunReport): Promise<string> {
@@ -59,7 +65,10 @@ describe('the stack through crashes under load', () => {
       miners: minerSpecs(Array.from({ length: 4 }, (_, index) => reliable(index))),
       gateway: true,
       // Submissions a crash interrupts are undone (their holds released) within seconds, not the default minute.
-      env: { gateway: { GATEWAY_MAINTENANCE_INTERVAL_SECONDS: '1', GATEWAY_STALE_SUBMISSION_SECONDS: '10' } },
+      env: {
+        gateway: { GATEWAY_MAINTENANCE_INTERVAL_SECONDS: '1', GATEWAY_STALE_SUBMISSION_SECONDS: '10' },
+        validator: { METRICS_TOKEN },
+      },
       log,
     });
   }, 240_000);
@@ -80,6 +89,7 @@ describe('the stack through crashes under load', () => {
         faults: [killService('validator'), killService('gateway')],
         settleMs: 15_000,
         drainMs: 90_000,
+        metricsToken: METRICS_TOKEN,
       },
       GATEWAY_ADMIN_TOKEN,
     );
@@ -120,6 +130,7 @@ describe.runIf(longRuns)('long reliability runs (VSTACK_RELIABILITY=1)', () => {
       prefix: uniqueTestName('reliability_long'),
       miners: minerSpecs(miners),
       gateway: true,
+      env: { validator: { METRICS_TOKEN } },
       log,
     });
   }, 300_000);
@@ -141,6 +152,7 @@ describe.runIf(longRuns)('long reliability runs (VSTACK_RELIABILITY=1)', () => {
         faults: [],
         settleMs: 0,
         drainMs: 600_000,
+        metricsToken: METRICS_TOKEN,
       },
       GATEWAY_ADMIN_TOKEN,
     );
@@ -194,6 +206,7 @@ describe.runIf(longRuns)('long reliability runs (VSTACK_RELIABILITY=1)', () => {
         faults,
         settleMs,
         drainMs: 600_000,
+        metricsToken: METRICS_TOKEN,
       },
       GATEWAY_ADMIN_TOKEN,
     );

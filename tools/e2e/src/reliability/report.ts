@@ -12,10 +12,17 @@ const counts = (record: Record<string, number>) =>
     .map(([key, value]) => `${key}: ${value}`)
     .join(', ') || '–';
 
-function windowRow(name: string, window: WindowSummary, recovery: string): string {
+function windowRow(
+  name: string,
+  window: WindowSummary,
+  recovery: string,
+  minerCalls: Record<string, number> | undefined,
+): string {
   return `| ${name} | ${window.submitted} | ${counts(window.statuses)} | ${seconds(window.submitP99Ms)} | ${counts(
     window.final,
-  )} | ${seconds(window.endToEndP50Ms)} / ${seconds(window.endToEndP99Ms)} | ${recovery} |`;
+  )} | ${seconds(window.endToEndP50Ms)} / ${seconds(window.endToEndP99Ms)} | ${recovery} | ${
+    minerCalls === undefined ? '–' : counts(minerCalls)
+  } |`;
 }
 
 export function formatReport(report: RunReport): string {
@@ -28,17 +35,18 @@ export function formatReport(report: RunReport): string {
         : ` Recovery: from the fault to the first 5 s in which every submission was accepted and completed with an ` +
           `end-to-end p90 within ${seconds(report.healthyWithinMs)} (3x the baseline's, at least 1 s).`),
     '',
-    '| Stretch | Submitted | HTTP answers (0 = none) | Submit p99 | Tasks | End to end p50 / p99 | Recovery |',
-    '| --- | ---: | --- | ---: | --- | ---: | ---: |',
-    windowRow('baseline', report.baseline, '–'),
+    "| Stretch | Submitted | HTTP answers (0 = none) | Submit p99 | Tasks | End to end p50 / p99 | Recovery | Validator's miner calls |",
+    '| --- | ---: | --- | ---: | --- | ---: | ---: | --- |',
+    windowRow('baseline', report.baseline, '–', report.baselineMinerCalls),
     ...report.faults.map((fault) =>
       windowRow(
         fault.name,
         fault.window,
         fault.recoveryMs === undefined ? 'not within its window' : seconds(fault.recoveryMs),
+        fault.minerCalls,
       ),
     ),
-    windowRow('whole run', report.whole, '–'),
+    windowRow('whole run', report.whole, '–', undefined),
     '',
     `Refusals and unanswered submissions: ${counts(report.whole.errors)}.`,
     '',
@@ -49,7 +57,9 @@ export function formatReport(report: RunReport): string {
       `${report.gateway.unbalancedKeys} keys whose balance is not their ledger's sum. Tasks kept whose submission ` +
       `got no answer (cut off by a crash after the commit): ${report.unacknowledged}.`,
     `Weights: landed in ${report.weights.epochsWithWeights} epochs, ${report.weights.epochsSetTwice} epochs set twice; ` +
-      `jobs ${counts(report.weights.byState)}.`,
+      `jobs ${counts(report.weights.byState)}. On chain (${report.chainWeights.blocks} blocks read): ` +
+      `${report.chainWeights.succeeded} weights set, ${report.chainWeights.epochsSetTwice} epochs with two, ` +
+      `${report.chainWeights.failedExtrinsics} failed extrinsics.`,
     '',
     '| Process | RSS start | RSS end | CPU |',
     '| --- | ---: | ---: | ---: |',

@@ -8,9 +8,19 @@ import {
   timeline,
   type WindowSummary,
 } from './analysis';
-import { auditGateway, auditWeights, type GatewayAudit, querySchema, type WeightsAudit } from './audit';
+import { NETUID, TEMPO } from '../stack';
+import {
+  auditChainWeights,
+  auditGateway,
+  auditWeights,
+  type ChainWeightsAudit,
+  type GatewayAudit,
+  querySchema,
+  type WeightsAudit,
+} from './audit';
 import type { Fault, FaultContext, Strike } from './faults';
 import { type LoadKey, OpenLoopLoad } from './load';
+import { minerCallsBetween, readMinerCalls } from './miner-calls';
 import { type ProcessUse, processUse, sampleAll } from './processes';
 
 // A reliability run: open-loop load on the gateway of a running pipeline, faults struck one after another while it
@@ -32,6 +42,8 @@ export interface RunOptions {
   drainMs: number;
   /** A stretch this long of healthy submissions means recovered. */
   recoveryHoldMs?: number;
+  /** The validator's METRICS_TOKEN: with it, each stretch reports the validator's miner calls by outcome. */
+  metricsToken?: string;
 }
 
 export interface FaultReport {
@@ -42,12 +54,16 @@ export interface FaultReport {
   window: WindowSummary;
   /** From the strike to the start of healthy service again; undefined when it did not come back in the window. */
   recoveryMs: number | undefined;
+  /** The validator's miner calls by outcome in the window; undefined when it restarted or was not read. */
+  minerCalls: Record<string, number> | undefined;
 }
 
 export interface RunReport {
   rate: number;
   durationMs: number;
   baseline: WindowSummary;
+  /** The validator's miner calls by outcome during the baseline, when read. */
+  baselineMinerCalls: Record<string, number> | undefined;
   /** Healthy: every submission accepted and completed, end-to-end p90 within this (3x the baseline's, at least 1 s). */
   healthyWithinMs: number;
   faults: FaultReport[];
@@ -59,6 +75,8 @@ export interface RunReport {
   unacknowledged: number;
   gateway: GatewayAudit;
   weights: WeightsAudit;
+  /** The weights extrinsics on chain, read block by block: what the sidecar's records must agree with. */
+  chainWeights: ChainWeightsAudit;
   processes: ProcessUse[];
   /** The machine's 1-minute load average when the load stopped (two cores: above 2 means waiting for CPU). */
   loadAverage: number;
@@ -103,10 +121,23 @@ export async function runReliability(options: RunOptions, adminToken: string): P
   log(`load at ${options.rate}/s`);
   await sleep(options.warmupMs);
   const startSamples = sampleAll(pipeline.processes());
+  const token = options.metricsToken;
+  // Each reading with the validator's pid: a restart in between begins its counters again, so that stretch has none.
+  const readCalls = async () => ({
+    pid: pipeline.validator.pid,
+    calls: token === undefined ? undefined : await readMinerCalls(pipeline.validator.port, token),
+  });
+  const callsBetween = (from: number) => {
+    const [before, after] = [callReadings[from], callReadings[from + 1]];
+    return before?.pid === after?.pid ? minerCallsBetween(before?.calls, after?.calls) : undefined;
+  };
+  // Read at the start of the baseline, before each fault and at the end: each stretch is between two readings.
+  const callReadings = [await readCalls()];
   const started = Date.now();
   await sleep(options.baselineMs);
   const strikes: Strike[] = [];
   for (const fault of options.faults) {
+    callReadings.push(await readCalls());
     log(`fault: ${fault.description}`);
     const strike = await fault.strike(options.context);
     strikes.push(strike);
@@ -115,6 +146,7 @@ export async function runReliability(options: RunOptions, adminToken: string): P
   }
   const submissions = await load.stop();
   const stopped = Date.now();
+  callReadings.push(await readCalls());
   const loadAverage = loadavg()[0] ?? Number.NaN;
   const endSamples = sampleAll(pipeline.processes());
   const accepted = submissions.flatMap((submission) =>
@@ -146,6 +178,7 @@ export async function runReliability(options: RunOptions, adminToken: string): P
       [accepted],
     );
     const weights = await auditWeights(client, sidecarSchema);
+    const chainWeights = await auditChainWeights(pipeline.devnet.url, NETUID, TEMPO);
     const observed = observe(submissions, outcomes);
     // The last seconds before the first fault are left out: their tasks may still be running when it strikes.
     const baseline = summarize(
@@ -172,6 +205,7 @@ export async function runReliability(options: RunOptions, adminToken: string): P
         strike,
         window: summarize(observed, strike.struckAt, until),
         recoveryMs: recovered === undefined ? undefined : recovered - strike.struckAt,
+        minerCalls: callsBetween(index + 1),
       };
     });
     const processes = processUse(startSamples, endSamples);
@@ -180,6 +214,7 @@ export async function runReliability(options: RunOptions, adminToken: string): P
       rate: options.rate,
       durationMs: stopped - loadStarted,
       baseline,
+      baselineMinerCalls: callsBetween(0),
       healthyWithinMs,
       faults,
       whole: summarize(observed, loadStarted, stopped),
@@ -188,6 +223,7 @@ export async function runReliability(options: RunOptions, adminToken: string): P
       unacknowledged: Number(unacknowledged?.count ?? 0),
       gateway: audit,
       weights,
+      chainWeights,
       processes,
       loadAverage,
       cpuMsPerTask:
