@@ -231,6 +231,23 @@ describe('MinerClient against a real HTTP server', () => {
       { id: 'c-1', model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' } }] },
       { choices: [{ index: 0, delta: { content: 'lo' }, finish_reason: 'stop' }] },
     ];
+    /** Serves `text` as an event stream in one piece and calls for a stream, keeping the chunks relayed. */
+    const callWithStream = async (text: string) => {
+      handler = (_request, _body, response) => {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        response.end(text);
+      };
+      const chunks: string[] = [];
+      const result = await client.call(
+        call({
+          taskType: textGenerationTaskType,
+          request,
+          stream: true,
+          onChunk: (data) => chunks.push(data),
+        }),
+      );
+      return { result, chunks };
+    };
 
     it('asks for a stream, relays each chunk as it comes and puts the answer together', async () => {
       let asked: unknown;
@@ -274,36 +291,14 @@ describe('MinerClient against a real HTTP server', () => {
     });
 
     it('refuses a stream that ends without [DONE], after relaying what came', async () => {
-      handler = (_request, _body, response) => {
-        response.writeHead(200, { 'content-type': 'text/event-stream' });
-        response.end(`data: ${JSON.stringify(pieces[0])}\n\n`);
-      };
-      const chunks: string[] = [];
-      const result = await client.call(
-        call({
-          taskType: textGenerationTaskType,
-          request,
-          stream: true,
-          onChunk: (data) => chunks.push(data),
-        }),
-      );
+      const { result, chunks } = await callWithStream(`data: ${JSON.stringify(pieces[0])}\n\n`);
       expect(result).toMatchObject({ outcome: 'invalid', error: 'the stream ended before [DONE]' });
       expect(chunks).toEqual([JSON.stringify(pieces[0])]);
     });
 
     it('refuses a stream with a chunk that is not JSON', async () => {
-      handler = (_request, _body, response) => {
-        response.writeHead(200, { 'content-type': 'text/event-stream' });
-        response.end('data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: oops\n\n');
-      };
-      const chunks: string[] = [];
-      const result = await client.call(
-        call({
-          taskType: textGenerationTaskType,
-          request,
-          stream: true,
-          onChunk: (data) => chunks.push(data),
-        }),
+      const { result, chunks } = await callWithStream(
+        'data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: oops\n\n',
       );
       expect(result).toMatchObject({ outcome: 'invalid', error: 'stream chunk 1 is not JSON' });
       expect(chunks).toHaveLength(1);
