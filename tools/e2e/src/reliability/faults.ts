@@ -43,32 +43,39 @@ export function killService(name: ServiceName): Fault {
   };
 }
 
-/** Redis killed (SIGKILL) and started again on its data after `downMs`: what the append-only file kept. */
-export function restartRedis(downMs: number): Fault {
+/** A store of the run's killed (SIGKILL) and started again on its data after `downMs`. */
+function crashStore(store: 'redis' | 'postgres', name: string, description: string, downMs: number): Fault {
   return {
-    name: 'Redis restart',
-    description: `Redis (appendonly yes, appendfsync everysec) killed with SIGKILL, down ${downMs / 1000} s, restarted on its data`,
-    strike: async ({ redis }) => {
-      if (!redis) throw new Error('the run has no private Redis to restart');
+    name,
+    description: `${description}, down ${downMs / 1000} s, restarted on its data`,
+    strike: async (context) => {
+      const server = context[store];
+      if (!server) throw new Error(`the run has no private ${store} to restart`);
       const struckAt = Date.now();
-      await redis.restart({ crash: true, downMs });
+      await server.restart({ crash: true, downMs });
       return { struckAt, restoredAt: Date.now() };
     },
   };
 }
 
-/** PostgreSQL's postmaster killed (SIGKILL), started again after `downMs`: crash recovery from the WAL. */
+/** Redis killed and started again after `downMs`: what the append-only file kept. */
+export function restartRedis(downMs: number): Fault {
+  return crashStore(
+    'redis',
+    'Redis restart',
+    'Redis (appendonly yes, appendfsync everysec) killed with SIGKILL',
+    downMs,
+  );
+}
+
+/** PostgreSQL's postmaster killed and started again after `downMs`: crash recovery from the WAL. */
 export function restartPostgres(downMs: number): Fault {
-  return {
-    name: 'PostgreSQL restart',
-    description: `PostgreSQL killed with SIGKILL, down ${downMs / 1000} s, restarted (crash recovery from its WAL)`,
-    strike: async ({ postgres }) => {
-      if (!postgres) throw new Error('the run has no private PostgreSQL to restart');
-      const struckAt = Date.now();
-      await postgres.restart({ crash: true, downMs });
-      return { struckAt, restoredAt: Date.now() };
-    },
-  };
+  return crashStore(
+    'postgres',
+    'PostgreSQL restart',
+    'PostgreSQL killed with SIGKILL (WAL recovery)',
+    downMs,
+  );
 }
 
 /**
