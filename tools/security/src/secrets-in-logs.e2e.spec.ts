@@ -209,7 +209,9 @@ describe('secrets never reach the logs', () => {
     expect((await send(url, 'GET', '/v1/admin/keys', { token: `${ADMIN_TOKEN}x` })).status).toBe(401);
     expect((await send(url, 'GET', '/v1/admin/keys', { token: ADMIN_TOKEN.slice(0, -1) })).status).toBe(401);
     expect((await send(url, 'GET', '/v1/account', { token: key })).status).toBe(200);
-    expect((await send(url, 'GET', '/v1/account', { token: `${key.slice(0, -1)}A` })).status).toBe(401);
+    // Nearly right: the last character changed (to another that a key may end with, so only the hash can tell).
+    const nearly = `${key.slice(0, -1)}${key.endsWith('A') ? 'E' : 'A'}`;
+    expect((await send(url, 'GET', '/v1/account', { token: nearly })).status).toBe(401);
     expect((await send(url, 'GET', '/v1/account', { token: `${key}x` })).status).toBe(401);
     expect((await send(url, 'GET', '/v1/account', { headers: { authorization: key } })).status).toBe(401);
     expect(
