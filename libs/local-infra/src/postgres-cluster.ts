@@ -122,13 +122,7 @@ async function initCluster(
     ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'],
     { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], ...(user ? { uid: user.uid, gid: user.gid } : {}) },
   );
-  const output = new OutputTail();
-  child.stdout.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
+  const output = OutputTail.of(child);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const exit = await processEnded(child);
   clearTimeout(timer);
@@ -252,9 +246,4 @@ async function startPostmaster(
     stop: server.stop,
     restart: server.restart,
   };
-}
-
-/** `startPrivatePostgres` as fault runs use it: room for 300 connections, a longer start timeout under load. */
-export function startPostgresCluster(options: { startTimeoutMs?: number } = {}): Promise<PrivatePostgres> {
-  return startPrivatePostgres({ maxConnections: 300, startTimeoutMs: options.startTimeoutMs ?? 60_000 });
 }

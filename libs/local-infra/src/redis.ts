@@ -188,10 +188,3 @@ async function startRedisOnce(executable: string, options: StartPrivateRedisOpti
     throw error;
   }
 }
-
-/** `startPrivateRedis({ appendOnly: true })`, with a longer start timeout for a machine under a fault run's load. */
-export function startRestartableRedis(
-  options: Omit<StartPrivateRedisOptions, 'appendOnly'> = {},
-): Promise<PrivateRedis> {
-  return startPrivateRedis({ startTimeoutMs: 30_000, ...options, appendOnly: true });
-}

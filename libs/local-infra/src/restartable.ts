@@ -1,9 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalInfraError, LocalInfraErrorCode } from './errors';
 import { waitFor } from './net';
-import { describeExit, OutputTail, type ProcessExit, processEnded } from './process';
+import {
+  describeExit,
+  OutputTail,
+  type ProcessExit,
+  type ProcessIdentity,
+  processEnded,
+  procStat,
+  terminate,
+} from './process';
 import type { PrivateService } from './redis';
 
 // The lifecycle shared by the private Redis and the private PostgreSQL: one server process on a fixed port and data
@@ -90,19 +98,12 @@ export async function superviseServer(
     const running = current;
     if (!running) return;
     const children = childrenOf(running.pid);
-    if (running.child.exitCode === null && running.child.signalCode === null) {
-      running.child.kill(crash ? 'SIGKILL' : program.cleanSignal);
-      if (!crash) {
-        const abort = new AbortController();
-        const stillRunning = await Promise.race([
-          running.ended.then(() => false),
-          sleep(program.cleanStopMs, true, { signal: abort.signal }).catch(() => false),
-        ]);
-        abort.abort();
-        if (stillRunning) running.child.kill('SIGKILL');
-      }
-    }
-    await running.ended;
+    await terminate(
+      running.child,
+      running.ended,
+      program.cleanStopMs,
+      crash ? 'SIGKILL' : program.cleanSignal,
+    );
     current = undefined;
     // A killed PostgreSQL's backends (or a killed Redis's rewrite child) exit on their own once they notice; until
     // then they hold the data, so they are waited for and, after a grace period, killed.
@@ -111,12 +112,7 @@ export async function superviseServer(
 
   const start = async () => {
     const child = program.spawn();
-    const output = new OutputTail();
-    const keep = (chunk: Buffer) => {
-      output.append(chunk);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    const output = OutputTail.of(child);
     const ended = processEnded(child);
     if (child.pid !== undefined) {
       current = { child, pid: child.pid, ended, output };
@@ -201,32 +197,6 @@ export async function superviseServer(
   };
 }
 
-/** A process as /proc shows it; `startTime` tells a process from a later one that got the same pid. */
-export interface ProcessIdentity {
-  pid: number;
-  startTime: string;
-}
-
-interface ProcStat extends ProcessIdentity {
-  ppid: number;
-  state: string;
-}
-
-function readStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so the fields are read after the last ")".
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const [state, ppid] = fields;
-  const startTime = fields[19];
-  if (state === undefined || ppid === undefined || startTime === undefined) return undefined;
-  return { pid, ppid: Number(ppid), state, startTime };
-}
-
 /** The live children of a process (Linux, from /proc; empty elsewhere). */
 export function childrenOf(pid: number): ProcessIdentity[] {
   let entries: string[];
@@ -238,7 +208,7 @@ export function childrenOf(pid: number): ProcessIdentity[] {
   const children: ProcessIdentity[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(Number(entry));
+    const stat = procStat(Number(entry));
     if (stat?.ppid === pid && stat.state !== 'Z') children.push({ pid: stat.pid, startTime: stat.startTime });
   }
   return children;
@@ -246,7 +216,7 @@ export function childrenOf(pid: number): ProcessIdentity[] {
 
 /** True while this very process runs (not a zombie, not a later process with its pid). */
 export function isStillRunning(target: ProcessIdentity): boolean {
-  const stat = readStat(target.pid);
+  const stat = procStat(target.pid);
   return stat !== undefined && stat.state !== 'Z' && stat.startTime === target.startTime;
 }
 

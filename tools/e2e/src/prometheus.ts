@@ -110,13 +110,7 @@ export async function startPrometheus(
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const output = new OutputTail();
-  child.stdout.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output.append(chunk);
-  });
+  const output = OutputTail.of(child);
   const ended = processEnded(child);
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {

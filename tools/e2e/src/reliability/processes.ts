@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { procStat } from '@vstack/local-infra';
 
 // CPU time and resident memory of a process from /proc (Linux), to report each process's memory at the start and
 // end of a run and the CPU the whole stack spends per task.
-
-/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
 
 export interface ProcessSample {
   pid: number;
@@ -17,12 +15,10 @@ export interface ProcessSample {
 /** The process's CPU time and RSS now; undefined when it is gone or /proc is not there. */
 export function sampleProcess(pid: number): ProcessSample | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const stat = procStat(pid);
+    if (!stat) return undefined;
     const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { pid, cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+    return { pid, cpuSeconds: stat.cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
   } catch {
     return undefined;
   }

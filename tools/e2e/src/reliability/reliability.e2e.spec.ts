@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type RestartableService, startPostgresCluster, startRestartableRedis } from '@vstack/local-infra';
+import { type RestartableService, startPrivatePostgres, startPrivateRedis } from '@vstack/local-infra';
 import { uniqueTestName, workspaceRoot } from '@vstack/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GATEWAY_ADMIN_TOKEN, minerSpecs, type Pipeline, startPipeline } from '../stack';
@@ -122,8 +122,9 @@ describe.runIf(longRuns)('long reliability runs (VSTACK_RELIABILITY=1)', () => {
   const miners = Array.from({ length: 8 }, (_, index) => reliable(index));
 
   beforeAll(async () => {
-    redis = await startRestartableRedis();
-    postgres = await startPostgresCluster();
+    // Room for every service's pool, and start timeouts for a machine under a fault run's load.
+    redis = await startPrivateRedis({ appendOnly: true, startTimeoutMs: 30_000 });
+    postgres = await startPrivatePostgres({ maxConnections: 300, startTimeoutMs: 60_000 });
     pipeline = await startPipeline({
       redisUrl: redis.url,
       databaseUrl: postgres.url,
