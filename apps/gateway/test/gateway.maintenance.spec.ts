@@ -110,6 +110,25 @@ describe('gateway maintenance', () => {
       entries: 2,
     });
   });
+
+  it('refuses to delete a key that has tasks or ledger rows, and deletes one that has none', async () => {
+    const used = await createKey(gateway, { credits: 5 });
+    const unused = await createKey(gateway, { credits: 0 });
+    const accepted = await call(gateway.url, 'POST', '/v1/arithmetic', {
+      token: used.secret,
+      json: { input: { operation: 'add', a: '1', b: '2' } },
+    });
+    expect(accepted.status).toBe(202);
+    await expect(
+      gateway.db.query('DELETE FROM gateway_api_keys WHERE id = $1', [used.id]),
+    ).rejects.toMatchObject({
+      code: '23503',
+      message: expect.stringContaining('revoke it instead') as unknown,
+    });
+    const { rowCount } = await gateway.db.query('DELETE FROM gateway_api_keys WHERE id = $1', [unused.id]);
+    expect(rowCount).toBe(1);
+    expect(await creditState(gateway, used.id)).toMatchObject({ balance: 5 - 1, held: 1, ledgerBalance: 4 });
+  });
 });
 
 describe('two gateway replicas', () => {
