@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { TaskPriority } from '@vstack/queues';
 import type { DataSource } from 'typeorm';
 import type { NewTask, TaskOutcome, TaskRecord, TaskStatus, WebhookStatus } from './task';
-import type { FinishResult, InsertOutcome, TaskListQuery, TaskStore } from './task-store';
+import type { FinishResult, InsertOutcome, QueuedMark, TaskListQuery, TaskStore } from './task-store';
 
 interface TaskRow {
   id: string;
@@ -113,8 +113,9 @@ const recordSubmissionsSql = `
     FROM input i JOIN held h ON h."id" = i."api_key_id"
     RETURNING "id"
   ), queued AS (
-    UPDATE "gateway_tasks" SET "status" = 'QUEUED', "queued_at" = $3
-    WHERE "id" = ANY($2::uuid[]) AND "status" = 'PENDING'
+    UPDATE "gateway_tasks" AS t SET "status" = 'QUEUED', "queued_at" = m."at"
+    FROM unnest($2::uuid[], $3::timestamptz[]) AS m("id", "at")
+    WHERE t."id" = m."id" AND t."status" = 'PENDING'
   )
   SELECT "id" FROM tasks`;
 
@@ -178,23 +179,22 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   insertPending(tasks: readonly NewTask[]): Promise<InsertOutcome[]> {
-    return this.recordSubmissions(tasks, [], new Date());
+    return this.recordSubmissions(tasks, []);
   }
 
   async recordSubmissions(
     tasks: readonly NewTask[],
-    queued: readonly string[],
-    queuedAt: Date,
+    queued: readonly QueuedMark[],
   ): Promise<InsertOutcome[]> {
     if (tasks.length === 0 && queued.length === 0) return [];
     let inserted: Set<string>;
     try {
-      inserted = await this.insertBatch(tasks, queued, queuedAt);
+      inserted = await this.insertBatch(tasks, queued);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       // An Idempotency-Key already taken spoils the whole statement: mark the queued tasks on their own, then
       // find out which task it was.
-      await this.markQueued(queued, queuedAt);
+      await this.insertBatch([], queued);
       return tasks.length === 1 ? [{ kind: 'duplicate' }] : this.insertOneByOne(tasks);
     }
     if (inserted.size === tasks.length) return tasks.map(() => ({ kind: 'inserted' }));
@@ -214,8 +214,7 @@ export class PostgresTaskStore implements TaskStore {
 
   private async insertBatch(
     tasks: readonly NewTask[],
-    queued: readonly string[] = [],
-    queuedAt: Date = new Date(),
+    queued: readonly QueuedMark[] = [],
   ): Promise<Set<string>> {
     const rows = await this.query<{ id: string }[]>(recordSubmissionsSql, [
       JSON.stringify(
@@ -232,8 +231,8 @@ export class PostgresTaskStore implements TaskStore {
           created_at: task.createdAt.toISOString(),
         })),
       ),
-      queued,
-      queuedAt,
+      queued.map((mark) => mark.taskId),
+      queued.map((mark) => mark.at),
     ]);
     return new Set(rows.map((row) => row.id));
   }

@@ -1,6 +1,5 @@
-import type { Clock } from '../ports';
 import type { NewTask } from './task';
-import type { InsertOutcome, TaskStore } from './task-store';
+import type { InsertOutcome, QueuedMark, TaskStore } from './task-store';
 
 interface Pending<I, O> {
   item: I;
@@ -16,19 +15,32 @@ export interface SubmissionWriterOptions {
   maxInFlight: number;
 }
 
+/** Statements a QUEUED mark may fail in before it is left to the maintenance sweep. */
+const MARK_ATTEMPTS = 3;
+
+interface WaitingMark extends QueuedMark {
+  attempts: number;
+}
+
 /**
  * Writes submissions in batches: the new tasks (price held, PENDING) and the QUEUED marks of tasks whose jobs were
  * queued, that arrive while earlier statements are busy, go into one statement and one commit. A quiet gateway
  * writes each at once; a busy one writes a statement per batch instead of two per task.
+ *
+ * A submission waits for its task's record, not for its QUEUED mark: the mark goes with the next statement, so a
+ * client has its 202 one commit sooner. Reads that must see the marks given so far wait for `marksWritten()`.
  */
 export class SubmissionWriter {
   private readonly inserts: Pending<NewTask, InsertOutcome>[] = [];
-  private readonly marks: Pending<string, Date>[] = [];
+  private marks: WaitingMark[] = [];
   private inFlight = 0;
+  /** Statements in flight that carry marks. */
+  private readonly markStatements = new Set<Promise<void>>();
+  /** Settles when the statement that takes the last of the waiting marks ends. */
+  private nextMarks: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     private readonly store: TaskStore,
-    private readonly clock: Clock,
     private readonly options: SubmissionWriterOptions,
   ) {}
 
@@ -40,25 +52,41 @@ export class SubmissionWriter {
     });
   }
 
-  /** Marks a task QUEUED; resolves with the time recorded. */
-  markQueued(taskId: string): Promise<Date> {
-    return new Promise((resolve, reject) => {
-      this.marks.push({ item: taskId, resolve, reject });
-      this.drain();
-    });
+  /** Marks a task QUEUED as of `at` (when its job went into the queue), with the next statement. */
+  markQueued(taskId: string, at: Date): void {
+    this.marks.push({ taskId, at, attempts: 0 });
+    this.drain();
+  }
+
+  /**
+   * Settles once every QUEUED mark given so far has been written, or has failed for good (the maintenance sweep
+   * marks those later). At once when none is waiting.
+   */
+  marksWritten(): Promise<void> {
+    const waits = [...this.markStatements];
+    if (this.marks.length > 0) {
+      if (!this.nextMarks) {
+        let resolve: () => void = () => undefined;
+        const promise = new Promise<void>((settle) => (resolve = settle));
+        this.nextMarks = { promise, resolve };
+      }
+      waits.push(this.nextMarks.promise);
+    }
+    if (waits.length === 0) return Promise.resolve();
+    return Promise.all(waits).then(() => undefined);
   }
 
   private drain(): void {
     while (this.inFlight < this.options.maxInFlight && (this.inserts.length > 0 || this.marks.length > 0)) {
       const inserts = this.inserts.splice(0, this.options.maxBatch);
       const marks = this.marks.splice(0, this.options.maxBatch);
-      const at = new Date(this.clock.now());
+      const lastMarks = marks.length > 0 && this.marks.length === 0 ? this.nextMarks : undefined;
+      if (lastMarks) this.nextMarks = undefined;
       this.inFlight += 1;
-      this.store
+      const statement = this.store
         .recordSubmissions(
           inserts.map((pending) => pending.item),
-          marks.map((pending) => pending.item),
-          at,
+          marks,
         )
         .then(
           (outcomes) => {
@@ -67,16 +95,20 @@ export class SubmissionWriter {
               if (outcome) pending.resolve(outcome);
               else pending.reject(new Error('the store gave fewer outcomes than it was given tasks'));
             });
-            for (const pending of marks) pending.resolve(at);
           },
           (error: unknown) => {
-            for (const pending of [...inserts, ...marks]) pending.reject(error);
+            for (const pending of inserts) pending.reject(error);
+            const again = marks.filter((mark) => ++mark.attempts < MARK_ATTEMPTS);
+            this.marks = [...again, ...this.marks];
           },
         )
         .finally(() => {
           this.inFlight -= 1;
+          this.markStatements.delete(statement);
+          lastMarks?.resolve();
           this.drain();
         });
+      if (marks.length > 0) this.markStatements.add(statement);
     }
   }
 }

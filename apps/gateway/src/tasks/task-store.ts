@@ -10,6 +10,12 @@ export type InsertOutcome =
   /** The key already has a task with this Idempotency-Key; nothing was written. */
   | { kind: 'duplicate' };
 
+/** A task whose job went into the queue at `at`. */
+export interface QueuedMark {
+  taskId: string;
+  at: Date;
+}
+
 /** Filters and the page of a task listing, newest first. */
 export interface TaskListQuery {
   status?: TaskStatus;
@@ -33,14 +39,10 @@ export interface TaskStore {
    */
   insertPending(tasks: readonly NewTask[]): Promise<InsertOutcome[]>;
   /**
-   * `insertPending` and `markQueued` in one transaction: a busy gateway records a batch of new tasks together
-   * with the QUEUED mark of the tasks whose jobs went into the queue meanwhile.
+   * `insertPending` and the QUEUED marks (each with its own time) in one transaction: a busy gateway records a
+   * batch of new tasks together with the marks of the tasks whose jobs went into the queue meanwhile.
    */
-  recordSubmissions(
-    tasks: readonly NewTask[],
-    queued: readonly string[],
-    queuedAt: Date,
-  ): Promise<InsertOutcome[]>;
+  recordSubmissions(tasks: readonly NewTask[], queued: readonly QueuedMark[]): Promise<InsertOutcome[]>;
   /** PENDING → QUEUED for tasks whose jobs are in the queue. */
   markQueued(ids: readonly string[], at: Date): Promise<void>;
   /** Forgets a PENDING task whose job could not be queued: the task, its hold and its ledger row go. */

@@ -95,7 +95,7 @@ export class TasksService {
     private readonly signals: TaskSignals,
     private readonly metrics: GatewayMetrics,
   ) {
-    this.writer = new SubmissionWriter(store, clock, { maxBatch: MAX_BATCH, maxInFlight: WRITES_IN_FLIGHT });
+    this.writer = new SubmissionWriter(store, { maxBatch: MAX_BATCH, maxInFlight: WRITES_IN_FLIGHT });
   }
 
   /** The price of a task type, in credits. */
@@ -163,8 +163,9 @@ export class TasksService {
 
   /**
    * Accepts a task: records it PENDING with its price held (402 when the balance is short), queues its job, and
-   * marks it QUEUED. When the job cannot be queued the record and the hold are undone and the client gets a 503,
-   * so a refused task never costs anything.
+   * answers QUEUED. The QUEUED mark is written with the gateway's next statement, after the answer; this replica's
+   * reads wait for it, and the maintenance sweep writes it if the gateway stops first. When the job cannot be
+   * queued the record and the hold are undone and the client gets a 503, so a refused task never costs anything.
    */
   async submit(
     key: ApiKeyRecord,
@@ -175,6 +176,7 @@ export class TasksService {
     const idempotencyKey = this.idempotencyKey(options.idempotencyKey);
     const hash = requestHash({ type: taskType.name, input, priority, callback_url: callbackUrl });
     if (idempotencyKey !== null) {
+      await this.writer.marksWritten();
       const existing = await postgres(() => this.store.findByIdempotencyKey(key.id, idempotencyKey));
       if (existing) return this.replay(existing, hash);
     }
@@ -228,14 +230,9 @@ export class TasksService {
       });
       throw isOutage(error) ? unavailable('Redis', error) : error;
     }
+    const queuedAt = new Date(this.clock.now());
+    this.writer.markQueued(task.id, queuedAt);
     this.metrics.taskAccepted(task.taskType, priority, task.priceCredits);
-    let queuedAt: Date | null = null;
-    try {
-      queuedAt = await this.writer.markQueued(task.id);
-    } catch (error) {
-      // The job is queued and the price held: the task stands. The sweep marks it QUEUED later.
-      this.logger.warn({ err: error, taskId: task.id }, 'could not mark a queued task QUEUED');
-    }
     // Every field written out, in one literal: a spread followed by more fields builds the object a property at a
     // time, which costs more than the rest of this method on the submission path.
     return {
@@ -244,7 +241,7 @@ export class TasksService {
         apiKeyId: task.apiKeyId,
         taskType: task.taskType,
         priority: task.priority,
-        status: queuedAt === null ? 'PENDING' : 'QUEUED',
+        status: 'QUEUED',
         input: task.input,
         result: null,
         errorCode: null,
@@ -271,7 +268,7 @@ export class TasksService {
 
   /** One of the key's tasks; 404 for another key's task or an unknown id. */
   async get(key: ApiKeyRecord, id: string): Promise<TaskRecord> {
-    const task = isUuid(id) ? await postgres(() => this.store.getTask(id)) : undefined;
+    const task = isUuid(id) ? await this.read(() => this.store.getTask(id)) : undefined;
     if (!task || task.apiKeyId !== key.id) {
       throw new GatewayError(GatewayErrorCode.TaskNotFound, `no task ${id.slice(0, 100)}`);
     }
@@ -280,7 +277,7 @@ export class TasksService {
 
   async list(key: ApiKeyRecord, query: ListTasksQuery): Promise<TaskPage> {
     const limit = query.limit ?? 20;
-    const tasks = await postgres(() =>
+    const tasks = await this.read(() =>
       this.store.listTasks(key.id, {
         limit: limit + 1,
         ...(query.status === undefined ? {} : { status: query.status }),
@@ -330,7 +327,7 @@ export class TasksService {
    * in between is not missed; `abort` (the client going away) ends the wait early.
    */
   async waitFor(taskId: string, timeoutMs: number, abort?: AbortSignal): Promise<TaskRecord | undefined> {
-    const current = await postgres(() => this.store.getTask(taskId));
+    const current = await this.read(() => this.store.getTask(taskId));
     if (!current || isFinished(current.status) || timeoutMs <= 0) return current;
     const waiter = this.signals.finished(taskId, timeoutMs, abort);
     try {
@@ -351,6 +348,12 @@ export class TasksService {
 
   get maxWaitMs(): number {
     return this.settings.maxWaitMs;
+  }
+
+  /** A read of task records that sees every QUEUED mark this replica has given. */
+  private async read<T>(query: () => Promise<T>): Promise<T> {
+    await this.writer.marksWritten();
+    return postgres(query);
   }
 
   private idempotencyKey(header: string | undefined): string | null {
