@@ -40,6 +40,7 @@ import { gatewaySettings } from './settings';
 import { ChatController } from './tasks/chat.controller';
 import { MaintenanceService } from './tasks/maintenance.service';
 import { PostgresTaskStore } from './tasks/postgres-task-store';
+import type { TaskStore } from './tasks/task-store';
 import { QUEUE_CONNECTION, QueueWorkers } from './tasks/queue-workers';
 import { ResultsProcessor } from './tasks/results.processor';
 import { RpcTaskAnnouncer } from './tasks/task-announcer';
@@ -57,6 +58,8 @@ export interface GatewayOverrides {
   webhookTransport?: WebhookTransport;
   /** Wraps the task queue (to make it fail on purpose). */
   taskQueue?: (queue: TaskQueue) => TaskQueue;
+  /** Wraps the task store (to slow a statement down on purpose). */
+  taskStore?: (store: TaskStore) => TaskStore;
 }
 
 const RATE_LIMIT_REDIS = Symbol('gateway:rate-limit-redis');
@@ -134,7 +137,10 @@ export class GatewayModule {
         {
           provide: TASK_STORE,
           inject: [DATA_SOURCE],
-          useFactory: (dataSource: DataSource) => new PostgresTaskStore(dataSource),
+          useFactory: (dataSource: DataSource) => {
+            const store = new PostgresTaskStore(dataSource);
+            return overrides.taskStore ? overrides.taskStore(store) : store;
+          },
         },
         { provide: JobProducer, useFactory: () => new JobProducer(connection, queueLoggerOf(logger)) },
         {

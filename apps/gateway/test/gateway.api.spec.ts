@@ -1,4 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NewTask } from '../src/tasks/task';
+import type { QueuedMark, TaskStore } from '../src/tasks/task-store';
 import {
   ADMIN_TOKEN,
   type Answer,
@@ -362,5 +365,46 @@ describe('gateway API', () => {
     );
     expect(metrics.text).toMatch(/vstack_gateway_refusals_total\{code="insufficient_credits"\} 2/);
     expect(metrics.text).toMatch(/vstack_gateway_credits_total\{movement="hold"\} \d+/);
+  });
+});
+
+describe('gateway QUEUED marks', () => {
+  it('shows an accepted task QUEUED, as of when its job was queued, to reads right after its 202', async () => {
+    // Statements that carry only QUEUED marks take 300 ms more, so the reads below come before the marks land.
+    const gateway = await startGateway({
+      overrides: {
+        taskStore: (store) =>
+          Object.assign(Object.create(store) as TaskStore, {
+            recordSubmissions: async (tasks: readonly NewTask[], marks: readonly QueuedMark[]) => {
+              if (tasks.length === 0) await delay(300);
+              return store.recordSubmissions(tasks, marks);
+            },
+          }),
+      },
+    });
+    try {
+      const key = await createKey(gateway, { scopes: ['arithmetic'], credits: 20 });
+      const arithmetic = { input: { operation: 'add', a: '1', b: '2' } };
+      const accepted = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          call(gateway.url, 'POST', '/v1/arithmetic', { token: key.secret, json: arithmetic }),
+        ),
+      );
+      const [first] = accepted;
+      const { rows } = await gateway.db.query<{ status: string }>(
+        'SELECT status FROM gateway_tasks WHERE id = $1',
+        [first?.body.id],
+      );
+      expect(rows[0]?.status).toBe('PENDING');
+      for (const answer of accepted) {
+        expect(answer.body).toMatchObject({ status: 'QUEUED' });
+        const read = await call(gateway.url, 'GET', `/v1/tasks/${answer.body.id}`, { token: key.secret });
+        expect(read.body).toMatchObject({ status: 'QUEUED', queued_at: answer.body.queued_at });
+      }
+      const listed = await call(gateway.url, 'GET', '/v1/tasks?status=QUEUED', { token: key.secret });
+      expect((listed.body.data as unknown[]).length).toBe(5);
+    } finally {
+      await gateway.close();
+    }
   });
 });

@@ -19,6 +19,8 @@ export interface SubmissionWriterOptions {
 const MARK_ATTEMPTS = 3;
 
 interface WaitingMark extends QueuedMark {
+  /** Order of arrival: the marks given before a read are those with a lower number. */
+  seq: number;
   attempts: number;
 }
 
@@ -34,10 +36,11 @@ export class SubmissionWriter {
   private readonly inserts: Pending<NewTask, InsertOutcome>[] = [];
   private marks: WaitingMark[] = [];
   private inFlight = 0;
-  /** Statements in flight that carry marks. */
-  private readonly markStatements = new Set<Promise<void>>();
-  /** Settles when the statement that takes the last of the waiting marks ends. */
-  private nextMarks: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** The marks of the statements in flight, each in arrival order. */
+  private readonly markBatches = new Set<WaitingMark[]>();
+  private lastSeq = 0;
+  /** Reads waiting for every mark up to `upTo` to be written or given up. */
+  private waiters: { upTo: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly store: TaskStore,
@@ -54,36 +57,34 @@ export class SubmissionWriter {
 
   /** Marks a task QUEUED as of `at` (when its job went into the queue), with the next statement. */
   markQueued(taskId: string, at: Date): void {
-    this.marks.push({ taskId, at, attempts: 0 });
+    this.lastSeq += 1;
+    this.marks.push({ taskId, at, seq: this.lastSeq, attempts: 0 });
     this.drain();
   }
 
   /**
-   * Settles once every QUEUED mark given so far has been written, or has failed for good (the maintenance sweep
-   * marks those later). At once when none is waiting.
+   * Settles once every QUEUED mark given so far has been written, or has failed in all its attempts (the
+   * maintenance sweep marks those later). At once when none is waiting; marks given later do not hold it up.
    */
   marksWritten(): Promise<void> {
-    const waits = [...this.markStatements];
-    if (this.marks.length > 0) {
-      if (!this.nextMarks) {
-        let resolve: () => void = () => undefined;
-        const promise = new Promise<void>((settle) => (resolve = settle));
-        this.nextMarks = { promise, resolve };
-      }
-      waits.push(this.nextMarks.promise);
-    }
-    if (waits.length === 0) return Promise.resolve();
-    return Promise.all(waits).then(() => undefined);
+    if (this.oldestUnwritten() > this.lastSeq) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ upTo: this.lastSeq, resolve }));
+  }
+
+  /** The number of the oldest mark not yet written (or given up); past `lastSeq` when there is none. */
+  private oldestUnwritten(): number {
+    let oldest = this.marks[0]?.seq ?? Infinity;
+    for (const batch of this.markBatches) oldest = Math.min(oldest, batch[0]?.seq ?? Infinity);
+    return oldest;
   }
 
   private drain(): void {
     while (this.inFlight < this.options.maxInFlight && (this.inserts.length > 0 || this.marks.length > 0)) {
       const inserts = this.inserts.splice(0, this.options.maxBatch);
       const marks = this.marks.splice(0, this.options.maxBatch);
-      const lastMarks = marks.length > 0 && this.marks.length === 0 ? this.nextMarks : undefined;
-      if (lastMarks) this.nextMarks = undefined;
       this.inFlight += 1;
-      const statement = this.store
+      this.markBatches.add(marks);
+      this.store
         .recordSubmissions(
           inserts.map((pending) => pending.item),
           marks,
@@ -98,17 +99,24 @@ export class SubmissionWriter {
           },
           (error: unknown) => {
             for (const pending of inserts) pending.reject(error);
+            // Failed marks go back in front of the others, so the waiting marks stay in arrival order.
             const again = marks.filter((mark) => ++mark.attempts < MARK_ATTEMPTS);
             this.marks = [...again, ...this.marks];
           },
         )
         .finally(() => {
           this.inFlight -= 1;
-          this.markStatements.delete(statement);
-          lastMarks?.resolve();
+          this.markBatches.delete(marks);
+          this.wakeReaders();
           this.drain();
         });
-      if (marks.length > 0) this.markStatements.add(statement);
     }
+  }
+
+  private wakeReaders(): void {
+    const oldest = this.oldestUnwritten();
+    const waiting = this.waiters;
+    this.waiters = waiting.filter((waiter) => waiter.upTo >= oldest);
+    for (const waiter of waiting) if (waiter.upTo < oldest) waiter.resolve();
   }
 }
