@@ -11,4 +11,5 @@ export { DatabaseError, type DatabaseErrorOptions, DatabaseErrorCode, isDatabase
 export type { DatabaseLogger } from './logger';
 export * from './migrate-command';
 export * from './migrations';
+export * from './prepared';
 export * from './readiness';
