@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { queryPrepared } from '@vstack/database';
 import type { TaskPriority } from '@vstack/queues';
 import type { DataSource } from 'typeorm';
 import type { NewTask, TaskOutcome, TaskRecord, TaskStatus, WebhookStatus } from './task';
@@ -166,10 +167,14 @@ const discardPendingSql = `
 export class PostgresTaskStore implements TaskStore {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Runs one statement, again when PostgreSQL aborted it to break a deadlock (after a short, random pause). */
-  private async query<T>(sql: string, parameters: readonly unknown[]): Promise<T> {
+  /**
+   * Runs one statement, again when PostgreSQL aborted it to break a deadlock (after a short, random pause). A named
+   * statement (those on the path of every task) is prepared once per connection.
+   */
+  private async query<T>(sql: string, parameters: readonly unknown[], name?: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
+        if (name !== undefined) return (await queryPrepared(this.dataSource, name, sql, parameters)) as T;
         return await this.dataSource.query<T>(sql, [...parameters]);
       } catch (error) {
         if (attempt >= STATEMENT_ATTEMPTS || !RETRYABLE_STATES.has(String(sqlStateOf(error)))) throw error;
@@ -216,24 +221,28 @@ export class PostgresTaskStore implements TaskStore {
     tasks: readonly NewTask[],
     queued: readonly QueuedMark[] = [],
   ): Promise<Set<string>> {
-    const rows = await this.query<{ id: string }[]>(recordSubmissionsSql, [
-      JSON.stringify(
-        tasks.map((task) => ({
-          id: task.id,
-          api_key_id: task.apiKeyId,
-          task_type: task.taskType,
-          priority: task.priority,
-          input: task.input,
-          price_credits: task.priceCredits,
-          callback_url: task.callbackUrl,
-          idempotency_key: task.idempotencyKey,
-          request_hash: task.requestHash,
-          created_at: task.createdAt.toISOString(),
-        })),
-      ),
-      queued.map((mark) => mark.taskId),
-      queued.map((mark) => mark.at),
-    ]);
+    const rows = await this.query<{ id: string }[]>(
+      recordSubmissionsSql,
+      [
+        JSON.stringify(
+          tasks.map((task) => ({
+            id: task.id,
+            api_key_id: task.apiKeyId,
+            task_type: task.taskType,
+            priority: task.priority,
+            input: task.input,
+            price_credits: task.priceCredits,
+            callback_url: task.callbackUrl,
+            idempotency_key: task.idempotencyKey,
+            request_hash: task.requestHash,
+            created_at: task.createdAt.toISOString(),
+          })),
+        ),
+        queued.map((mark) => mark.taskId),
+        queued.map((mark) => mark.at),
+      ],
+      'gateway_record_submissions',
+    );
     return new Set(rows.map((row) => row.id));
   }
 
@@ -285,24 +294,29 @@ export class PostgresTaskStore implements TaskStore {
        )
        SELECT "id" FROM marked`,
       [id, at],
+      'gateway_mark_processing',
     );
     return rows.length > 0;
   }
 
   async finish(outcome: TaskOutcome, from: readonly TaskStatus[]): Promise<FinishResult | undefined> {
-    const rows = await this.query<TaskRow[]>(finishSql, [
-      outcome.taskId,
-      outcome.status,
-      outcome.result === undefined ? null : JSON.stringify(outcome.result),
-      outcome.errorCode ?? null,
-      outcome.errorMessage ?? null,
-      outcome.attempts ?? null,
-      outcome.minerUid ?? null,
-      outcome.minerHotkey ?? null,
-      outcome.latencyMs ?? null,
-      outcome.at,
-      from,
-    ]);
+    const rows = await this.query<TaskRow[]>(
+      finishSql,
+      [
+        outcome.taskId,
+        outcome.status,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        outcome.errorCode ?? null,
+        outcome.errorMessage ?? null,
+        outcome.attempts ?? null,
+        outcome.minerUid ?? null,
+        outcome.minerHotkey ?? null,
+        outcome.latencyMs ?? null,
+        outcome.at,
+        from,
+      ],
+      'gateway_finish_task',
+    );
     const [row] = rows;
     if (row) return { task: toTask(row), changed: true };
     const task = await this.getTask(outcome.taskId);
@@ -310,9 +324,11 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const rows = await this.query<TaskRow[]>(`SELECT ${taskColumns} FROM "gateway_tasks" WHERE "id" = $1`, [
-      id,
-    ]);
+    const rows = await this.query<TaskRow[]>(
+      `SELECT ${taskColumns} FROM "gateway_tasks" WHERE "id" = $1`,
+      [id],
+      'gateway_get_task',
+    );
     return rows[0] && toTask(rows[0]);
   }
 
