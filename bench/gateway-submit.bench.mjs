@@ -4,7 +4,7 @@
 // route that only enqueues the same job with BullMQ, in the same run, with the same load generator and concurrency.
 // Async submission: both answer 202 once the job is in Redis; no validator takes the jobs.
 //
-//   node bench/gateway-submit.bench.mjs [--requests 6000] [--rounds 3] [--concurrency 64] [--cpu-prof-dir DIR]
+//   node bench/gateway-submit.bench.mjs [--requests 6000] [--rounds 5] [--concurrency 64] [--cpu-prof-dir DIR]
 //
 // Builds apps/gateway (tools/build.mjs), migrates a fresh PostgreSQL schema, makes an API key with the `keys` command,
 // then starts the gateway and the bare route as separate processes; rounds alternate bare and gateway. Needs Redis at
@@ -28,7 +28,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     prefix: { type: 'string' },
     requests: { type: 'string', default: '6000' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '64' },
     'cpu-prof-dir': { type: 'string' },
   },
